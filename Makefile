@@ -1,0 +1,68 @@
+# Doorstep: `make run` serves the API with the demo campaign, `make test` runs the suite.
+# Both install what is missing. With DATABASE_URL set they use that database and start none.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+UV_VERSION := 0.13.9
+UV := .tools/bin/uv
+PY := .venv/bin/python
+export UV_PYTHON_DOWNLOADS := never
+# The database: $DATABASE_URL, or a local cluster under .data/ started on demand.
+DB_URL = $(if $(DATABASE_URL),$(DATABASE_URL),$(shell scripts/localdb.sh url))
+
+.PHONY: help run test stop db migrate demo openapi lint format bench-import clean
+
+help:
+	@echo "make run    serve the API with the demo campaign on http://127.0.0.1:8000"
+	@echo "make test   run the test suite"
+	@echo "make stop   stop the local database"
+	@echo "make openapi | lint | format | bench-import"
+
+$(UV):
+	python3 -m venv .tools
+	.tools/bin/pip install -q "uv==$(UV_VERSION)"
+
+.venv/.synced: $(UV) uv.lock pyproject.toml
+	$(UV) sync --frozen --quiet
+	@touch $@
+
+db:
+ifndef DATABASE_URL
+	@scripts/localdb.sh ensure
+endif
+
+migrate: .venv/.synced db
+	DATABASE_URL="$(DB_URL)" .venv/bin/alembic upgrade head
+
+demo: migrate
+	DATABASE_URL="$(DB_URL)" .venv/bin/doorstep load-demo
+
+run: demo
+	@echo ""
+	@echo "  API   http://127.0.0.1:8000/api/v1"
+	@echo "  docs  http://127.0.0.1:8000/docs"
+	@DATABASE_URL="$(DB_URL)" .venv/bin/doorstep demo-logins
+	@echo ""
+	DATABASE_URL="$(DB_URL)" .venv/bin/uvicorn app.main:create_app --factory --host 127.0.0.1 --port 8000
+
+test: .venv/.synced db
+	DATABASE_URL="$(DB_URL)" .venv/bin/pytest $(PYTEST_ARGS)
+
+stop:
+	@scripts/localdb.sh stop
+
+openapi: .venv/.synced
+	$(PY) -m app.openapi > openapi.yaml
+
+lint: .venv/.synced
+	.venv/bin/ruff check app tests bench alembic
+	.venv/bin/ruff format --check app tests bench alembic
+
+format: .venv/.synced
+	.venv/bin/ruff check --fix app tests bench alembic
+	.venv/bin/ruff format app tests bench alembic
+
+bench-import: .venv/.synced db
+	DATABASE_URL="$(DB_URL)" $(PY) bench/import_voters.py $(BENCH_ARGS)
+
+clean: stop
+	rm -rf .data .venv .tools

@@ -1,0 +1,1 @@
+"""Doorstep: the open backend for door-to-door canvassing."""
