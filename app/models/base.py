@@ -43,5 +43,3 @@ def updated_at_column() -> Any:
     return Column(
         DateTime(timezone=True), nullable=False, server_default=func.now(), onupdate=func.now()
     )
-
-

@@ -61,11 +61,18 @@ class Household(SQLModel, table=True):
 
 
 class Person(SQLModel, table=True):
+    """A voter. campaign_id has no foreign key of its own: the household's composite key
+    already ties it to an existing campaign, and one check a row is what a bulk import pays."""
+
     __tablename__ = "person"
     __table_args__ = (
         UniqueConstraint("campaign_id", "external_id"),
+        # Deleting a campaign cascades campaign -> household -> person. The composite key
+        # also keeps a person in the campaign of their household.
         ForeignKeyConstraint(
-            ["campaign_id", "household_id"], ["household.campaign_id", "household.id"]
+            ["campaign_id", "household_id"],
+            ["household.campaign_id", "household.id"],
+            ondelete="CASCADE",
         ),
         CheckConstraint("support_level between 1 and 5", name="support_level_range"),
         Index("ix_person_campaign_id_household_id", "campaign_id", "household_id"),
@@ -77,7 +84,7 @@ class Person(SQLModel, table=True):
         ),
     )
 
-    campaign_id: int = Field(sa_column=campaign_pk_column())
+    campaign_id: int = Field(sa_column=Column(BigInteger, primary_key=True))
     id: int | None = Field(default=None, sa_column=id_column())
     external_id: str = Field(sa_column=Column(Text, nullable=False))
     household_id: int = Field(sa_column=Column(BigInteger, nullable=False))

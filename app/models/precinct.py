@@ -22,9 +22,7 @@ class Precinct(SQLModel, table=True):
     code: str = Field(sa_column=Column(Text, nullable=False))
     name: str = Field(sa_column=Column(Text, nullable=False))
     geom: Any = Field(
-        sa_column=Column(
-            Geometry("MULTIPOLYGON", srid=4326, spatial_index=False), nullable=False
-        )
+        sa_column=Column(Geometry("MULTIPOLYGON", srid=4326, spatial_index=False), nullable=False)
     )
     created_at: datetime | None = Field(default=None, sa_column=created_at_column())
     updated_at: datetime | None = Field(default=None, sa_column=updated_at_column())

@@ -1,8 +1,8 @@
 """Foundation: campaigns, users, memberships, precincts, households, people, import jobs.
 
-Revision ID: b90faf05ff04
+Revision ID: f5dabe48b674
 Revises:
-Create Date: 2026-11-22 02:27:28.303820
+Create Date: 2026-11-22 03:13:56.619442
 """
 
 from collections.abc import Sequence
@@ -13,7 +13,7 @@ from sqlalchemy.dialects import postgresql
 
 from alembic import op
 
-revision: str = "b90faf05ff04"
+revision: str = "f5dabe48b674"
 down_revision: str | None = None
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
@@ -291,11 +291,6 @@ def upgrade() -> None:
             ["campaign_id", "household_id"],
             ["household.campaign_id", "household.id"],
             name=op.f("fk_person_campaign_id_household_id_household"),
-        ),
-        sa.ForeignKeyConstraint(
-            ["campaign_id"],
-            ["campaign.id"],
-            name=op.f("fk_person_campaign_id_campaign"),
             ondelete="CASCADE",
         ),
         sa.PrimaryKeyConstraint("campaign_id", "id", name=op.f("pk_person")),

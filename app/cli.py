@@ -1,0 +1,166 @@
+"""The `doorstep` command line: campaigns, imports and the demo."""
+
+import asyncio
+import json
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+from typing import Annotated, Any, TypeVar
+
+import typer
+from rich.progress import BarColumn, DownloadColumn, Progress, TimeRemainingColumn
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.config import get_settings
+from app.db import make_engine, make_sessionmaker, session_scope
+from app.errors import AppError
+from app.models import Campaign, Role
+from app.services import demo
+from app.services.precincts import import_precincts
+from app.services.tenancy import Tenant
+from app.services.users import create_campaign
+from app.services.voter_import import CsvFileError, import_voters
+
+cli = typer.Typer(
+    no_args_is_help=True, add_completion=False, help=__doc__, pretty_exceptions_enable=False
+)
+T = TypeVar("T")
+
+
+def _run(work: Callable[[AsyncSession], Awaitable[T]]) -> T:
+    """Run `work` in one committed transaction; print app errors instead of tracebacks."""
+
+    async def main() -> T:
+        engine = make_engine(get_settings())
+        try:
+            async with session_scope(make_sessionmaker(engine)) as session:
+                return await work(session)
+        finally:
+            await engine.dispose()
+
+    try:
+        return asyncio.run(main())
+    except (AppError, CsvFileError) as exc:
+        typer.secho(f"error: {exc}", fg="red", err=True)
+        raise typer.Exit(1) from None
+
+
+async def _campaign_tenant(session: AsyncSession, slug: str) -> Tenant:
+    campaign_id = (await session.execute(select(Campaign.id).where(Campaign.slug == slug))).scalar()
+    if campaign_id is None:
+        typer.secho(f"error: no campaign {slug!r}", fg="red", err=True)
+        raise typer.Exit(1)
+    return Tenant(campaign_id=campaign_id, user_id=None, role=Role.admin)
+
+
+@cli.command("create-campaign")
+def create_campaign_cmd(
+    name: Annotated[str, typer.Option()],
+    slug: Annotated[str, typer.Option()],
+    admin_email: Annotated[str, typer.Option()],
+    admin_password: Annotated[str, typer.Option()],
+) -> None:
+    """Create a campaign and its first admin."""
+
+    async def work(session: AsyncSession) -> Campaign:
+        return await create_campaign(
+            session, name, slug, admin_email.strip().lower(), admin_password
+        )
+
+    campaign = _run(work)
+    typer.echo(f"campaign {campaign.slug} created (id {campaign.id}); admin {admin_email}")
+
+
+@cli.command("import-precincts")
+def import_precincts_cmd(
+    file: Annotated[Path, typer.Argument(exists=True, dir_okay=False)],
+    campaign: Annotated[str, typer.Option(help="Campaign slug")],
+    code_property: Annotated[str, typer.Option()],
+    name_property: Annotated[str | None, typer.Option()] = None,
+) -> None:
+    """Import precincts from a GeoJSON FeatureCollection (upsert by code)."""
+    collection = json.loads(file.read_text(encoding="utf-8"))
+    if not isinstance(collection, dict) or collection.get("type") != "FeatureCollection":
+        typer.secho("error: the file is not a GeoJSON FeatureCollection", fg="red", err=True)
+        raise typer.Exit(1)
+
+    async def work(session: AsyncSession) -> Any:
+        tenant = await _campaign_tenant(session, campaign)
+        return await import_precincts(
+            session, tenant, collection.get("features") or [], code_property, name_property
+        )
+
+    result = _run(work)
+    typer.echo(
+        f"created {result.created}, updated {result.updated}, rejected {len(result.rejected)}"
+    )
+    for rejected in result.rejected:
+        typer.echo(f"  feature {rejected.index}: {rejected.message}")
+
+
+@cli.command("import-voters")
+def import_voters_cmd(
+    file: Annotated[Path, typer.Argument(exists=True, dir_okay=False)],
+    campaign: Annotated[str, typer.Option(help="Campaign slug")],
+) -> None:
+    """Import a voter-file CSV (upsert by voter_id), with a progress bar."""
+    size = file.stat().st_size
+    columns = (
+        *Progress.get_default_columns()[:1],
+        BarColumn(),
+        DownloadColumn(),
+        TimeRemainingColumn(),
+    )
+
+    async def work(session: AsyncSession) -> Any:
+        tenant = await _campaign_tenant(session, campaign)
+        with Progress(*columns, transient=False) as progress, file.open("rb") as stream:
+            task = progress.add_task("reading", total=size)
+            result = await import_voters(
+                session,
+                tenant.campaign_id,
+                stream,
+                lambda done: progress.update(task, completed=done),
+            )
+            progress.update(task, completed=size, description="loaded")
+        return result
+
+    result = _run(work)
+    typer.echo(
+        f"rows {result.rows_read}: created {result.created}, updated {result.updated}, "
+        f"rejected {result.rejected}, without precinct {result.without_precinct}"
+    )
+    for error in result.errors[:20]:
+        typer.echo(f"  line {error['line']} {error['column'] or ''}: {error['message']}")
+    if result.rejected > 20:
+        typer.echo(f"  ... and {result.rejected - 20} more")
+
+
+@cli.command("load-demo")
+def load_demo_cmd() -> None:
+    """Load the demo campaign (Cambridge, MA) unless it is already there."""
+
+    async def work(session: AsyncSession) -> dict[str, Any] | None:
+        if await demo.demo_exists(session):
+            return None
+        return await demo.load_demo(session)
+
+    result = _run(work)
+    if result is None:
+        typer.echo("demo campaign already loaded")
+    else:
+        typer.echo(
+            f"demo campaign loaded: {result['precincts']} precincts, {result['people']} people"
+        )
+
+
+@cli.command("demo-logins")
+def demo_logins_cmd() -> None:
+    """Print the demo users and their password."""
+    typer.echo(f"  demo logins (campaign '{demo.SLUG}', password '{demo.PASSWORD}'):")
+    for user in demo.USERS:
+        typer.echo(f"    {user.role.value:<11} {user.email}")
+
+
+def main() -> None:
+    cli()

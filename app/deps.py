@@ -1,0 +1,56 @@
+"""Annotated dependencies: the request's session, the tenant behind the token, role gates."""
+
+from collections.abc import AsyncIterator, Callable
+from typing import Annotated
+
+from fastapi import Depends, Request
+from fastapi.security import OAuth2PasswordBearer
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.config import Settings
+from app.db import session_scope
+from app.errors import Forbidden, Unauthorized
+from app.models import Role
+from app.services.auth import tenant_from_token
+from app.services.tenancy import Tenant
+
+
+def get_settings_dep(request: Request) -> Settings:
+    return request.app.state.settings
+
+
+async def get_session(request: Request) -> AsyncIterator[AsyncSession]:
+    async with session_scope(request.app.state.sessionmaker) as session:
+        yield session
+
+
+SettingsDep = Annotated[Settings, Depends(get_settings_dep)]
+# scope="function": the commit happens when the endpoint returns, before the response is sent,
+# so a client never sees a success whose commit then failed.
+SessionDep = Annotated[AsyncSession, Depends(get_session, scope="function")]
+
+_bearer = OAuth2PasswordBearer(tokenUrl="/api/v1/auth/token", auto_error=False)
+
+
+async def get_tenant(
+    session: SessionDep, settings: SettingsDep, token: Annotated[str | None, Depends(_bearer)]
+) -> Tenant:
+    if not token:
+        raise Unauthorized()
+    return await tenant_from_token(session, settings, token)
+
+
+def require_roles(*roles: Role) -> Callable[[Tenant], Tenant]:
+    def gate(tenant: Annotated[Tenant, Depends(get_tenant)]) -> Tenant:
+        if tenant.role not in roles:
+            allowed = ", ".join(r.value for r in roles)
+            raise Forbidden(f"This needs one of the roles: {allowed}")
+        return tenant
+
+    return gate
+
+
+AnyMember = Annotated[Tenant, Depends(get_tenant)]
+Admin = Annotated[Tenant, Depends(require_roles(Role.admin))]
+# Organizers and admins: voter data, turf, lists, imports.
+Staff = Annotated[Tenant, Depends(require_roles(Role.admin, Role.organizer))]

@@ -1,0 +1,101 @@
+"""The only place that converts GeoJSON <-> shapely <-> PostGIS.
+
+GeoJSON at the API edge is RFC 7946 (WGS84 lon/lat). Geometry goes into PostGIS as WKB with
+SRID 4326 and comes out through ST_AsGeoJSON, so the database does the serialising.
+"""
+
+import json
+from typing import Annotated, Any
+
+import numpy as np
+import shapely
+from geojson_pydantic import MultiPolygon as GeoJSONMultiPolygon
+from geojson_pydantic import Polygon as GeoJSONPolygon
+from pydantic import Field, TypeAdapter, ValidationError
+from shapely.geometry import MultiPolygon, shape
+from shapely.geometry.base import BaseGeometry
+from sqlalchemy import ColumnElement, func
+
+from app.errors import validation_errors
+
+SRID = 4326
+COORD_DECIMALS = 7  # ~1 cm; more digits are noise
+
+_areal = TypeAdapter(Annotated[GeoJSONPolygon | GeoJSONMultiPolygon, Field(discriminator="type")])
+
+
+class GeometryError(ValueError):
+    """A geometry that cannot be used; the message says why, for the API's error list."""
+
+
+def check_lon_lat(lon: Any, lat: Any) -> None:
+    lon_a, lat_a = np.asarray(lon, dtype=float), np.asarray(lat, dtype=float)
+    if not (np.isfinite(lon_a).all() and np.isfinite(lat_a).all()):
+        raise GeometryError("coordinates must be finite numbers")
+    if (np.abs(lon_a) > 180).any():
+        raise GeometryError("longitude out of range [-180, 180]")
+    if (np.abs(lat_a) > 90).any():
+        raise GeometryError("latitude out of range [-90, 90]")
+
+
+def areal_from_geojson(geometry: Any) -> MultiPolygon:
+    """A GeoJSON Polygon or MultiPolygon -> a valid shapely MultiPolygon.
+
+    Invalid rings (self-intersections, bow-ties) are repaired with make_valid as long as the
+    repaired shape still has area; what collapses to lines or points is refused with a reason.
+    """
+    if not isinstance(geometry, dict):
+        raise GeometryError("geometry must be a GeoJSON object")
+    kind = geometry.get("type")
+    if kind not in ("Polygon", "MultiPolygon"):
+        raise GeometryError(f"geometry type {kind!r} is not allowed; use Polygon or MultiPolygon")
+    try:
+        _areal.validate_python(geometry)
+    except ValidationError as exc:
+        first = validation_errors(exc.errors())[0]
+        raise GeometryError(f"invalid {kind}: {first['message']} at {first['loc']}") from None
+    geom = shape(geometry)
+    coords = shapely.get_coordinates(geom)
+    check_lon_lat(coords[:, 0], coords[:, 1])
+    if not geom.is_valid:
+        reason = shapely.is_valid_reason(geom)
+        geom = shapely.make_valid(geom)
+        polygons = [
+            g for g in shapely.get_parts(geom) if g.geom_type in ("Polygon", "MultiPolygon")
+        ]
+        geom = shapely.union_all(polygons) if polygons else shapely.Polygon()
+        if geom.is_empty or geom.area == 0:
+            raise GeometryError(f"invalid polygon that cannot be repaired: {reason}")
+    if geom.is_empty or geom.area == 0:
+        raise GeometryError("polygon has no area")
+    if geom.geom_type == "Polygon":
+        geom = MultiPolygon([geom])
+    return geom
+
+
+def to_wkb(geom: BaseGeometry) -> bytes:
+    """Bytes for a `ST_GeomFromWKB(:wkb, 4326)` parameter."""
+    return shapely.to_wkb(geom)
+
+
+def from_wkb_sql(param: Any) -> ColumnElement[Any]:
+    return func.ST_GeomFromWKB(param, SRID)
+
+
+def as_geojson_sql(column: Any) -> ColumnElement[str]:
+    """SQL that renders a geometry column as GeoJSON text (parse it with `load_geojson`)."""
+    return func.ST_AsGeoJSON(column, COORD_DECIMALS)
+
+
+def load_geojson(text: str | None) -> dict[str, Any] | None:
+    return json.loads(text) if text is not None else None
+
+
+def feature_collection(features: list[dict[str, Any]]) -> dict[str, Any]:
+    return {"type": "FeatureCollection", "features": features}
+
+
+def feature(
+    fid: int, geometry: dict[str, Any] | None, properties: dict[str, Any]
+) -> dict[str, Any]:
+    return {"type": "Feature", "id": fid, "geometry": geometry, "properties": properties}

@@ -1,0 +1,51 @@
+"""create_app(): settings, database, error handlers, body limits, routers."""
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from app.config import Settings, get_settings
+from app.db import make_engine, make_sessionmaker
+from app.errors import install_error_handlers
+from app.middleware import BodySizeLimit
+from app.routers import auth, imports, people, precincts, users
+from app.services.imports import fail_interrupted_jobs
+
+API_PREFIX = "/api/v1"
+
+
+def create_app(
+    settings: Settings | None = None,
+    sessionmaker: async_sessionmaker[AsyncSession] | None = None,
+) -> FastAPI:
+    """The app. Tests pass their own sessionmaker (bound to a rolled-back transaction)."""
+    settings = settings or get_settings()
+    engine = None if sessionmaker is not None else make_engine(settings)
+    factory = sessionmaker or make_sessionmaker(engine)  # type: ignore[arg-type]
+
+    @asynccontextmanager
+    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        logging.basicConfig(level=logging.INFO)
+        await fail_interrupted_jobs(factory)
+        yield
+        if engine is not None:
+            await engine.dispose()
+
+    app = FastAPI(
+        title="Doorstep",
+        version="0.1.0",
+        summary="Open backend for door-to-door canvassing",
+        lifespan=lifespan,
+    )
+    app.state.settings = settings
+    app.state.sessionmaker = factory
+    install_error_handlers(app)
+    app.add_middleware(
+        BodySizeLimit, max_json=settings.max_json_bytes, max_upload=settings.max_upload_bytes
+    )
+    for module in (auth, users, precincts, imports, people):
+        app.include_router(module.router, prefix=API_PREFIX)
+    return app

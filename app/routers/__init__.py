@@ -1,0 +1,1 @@
+"""Thin HTTP layer, one file per resource: parse, call a service, shape the answer."""

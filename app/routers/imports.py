@@ -1,0 +1,48 @@
+import os
+import tempfile
+from typing import Annotated
+
+from fastapi import APIRouter, BackgroundTasks, Request, UploadFile
+from fastapi.params import File
+
+from app.deps import SessionDep, Staff
+from app.errors import Unprocessable
+from app.schemas.imports import ImportJobOut, ImportQueued
+from app.services import imports
+
+router = APIRouter(prefix="/imports", tags=["imports"])
+CHUNK = 1 << 20
+
+
+async def _spool(request: Request, upload: UploadFile) -> str:
+    """Copy the upload to a file the job can read after this request has ended."""
+    directory = request.app.state.settings.import_dir or None
+    fd, path = tempfile.mkstemp(prefix="doorstep-import-", suffix=".csv", dir=directory)
+    with os.fdopen(fd, "wb") as out:
+        while chunk := await upload.read(CHUNK):
+            out.write(chunk)
+    return path
+
+
+@router.post("/voters", status_code=202, response_model=ImportQueued)
+async def import_voters(
+    request: Request,
+    session: SessionDep,
+    tenant: Staff,
+    background: BackgroundTasks,
+    file: Annotated[UploadFile, File(description="Voter file, CSV, UTF-8")],
+) -> ImportQueued:
+    """Queue a voter-file import; poll `GET /imports/{id}` for its outcome."""
+    if not file.filename and not file.size:
+        raise Unprocessable("The upload is empty", [{"loc": "body.file", "message": "empty"}])
+    path = await _spool(request, file)
+    job = await imports.queue_job(session, tenant, "voters", file.filename)
+    background.add_task(
+        imports.run_job, request.app.state.sessionmaker, tenant.campaign_id, job.id, "voters", path
+    )
+    return ImportQueued(id=job.id, status=job.status or "queued")  # type: ignore[arg-type]
+
+
+@router.get("/{import_id}", response_model=ImportJobOut)
+async def get_import(session: SessionDep, tenant: Staff, import_id: int) -> ImportJobOut:
+    return await imports.get_job(session, tenant, import_id)

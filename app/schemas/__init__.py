@@ -1,0 +1,1 @@
+"""Request and response models. Tables with geometry are never returned directly."""

@@ -1,0 +1,42 @@
+"""The tenant context of a request and the one scoping helper every tenant-owned query uses.
+
+A campaign is a tenant. A row of another campaign is answered exactly like a missing row (404),
+so ids leak nothing across campaigns.
+"""
+
+from dataclasses import dataclass
+from typing import Any, TypeVar
+
+from sqlalchemy import Select, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.errors import NotFound
+from app.models import Role
+
+T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class Tenant:
+    """Who is asking, in which campaign, with which role."""
+
+    campaign_id: int
+    user_id: int | None
+    role: Role
+    walk_list_id: int | None = None  # set for list-code tokens: the one list they may use
+
+
+def tenant_select(tenant: Tenant, model: Any, *columns: Any) -> Select[Any]:
+    """SELECT columns (default: the model) FROM model WHERE model.campaign_id = tenant's."""
+    stmt = select(*columns) if columns else select(model)
+    return stmt.where(model.campaign_id == tenant.campaign_id)
+
+
+async def get_owned(session: AsyncSession, tenant: Tenant, model: type[T], obj_id: int) -> T:
+    """The tenant's row with this id, or NotFound (also for other campaigns' ids)."""
+    row = (
+        await session.execute(tenant_select(tenant, model).where(model.id == obj_id))  # type: ignore[attr-defined]
+    ).scalar_one_or_none()
+    if row is None:
+        raise NotFound(f"{model.__tablename__} {obj_id} not found")  # type: ignore[attr-defined]
+    return row
