@@ -2,7 +2,6 @@
 
 import asyncio
 from logging.config import fileConfig
-from typing import Any
 
 from geoalchemy2 import alembic_helpers
 from sqlalchemy.engine import Connection
@@ -11,19 +10,11 @@ from sqlalchemy.ext.asyncio import create_async_engine
 from alembic import context
 from app.config import get_settings
 from app.models import metadata
+from app.models.base import include_object
 
 config = context.config
 if config.config_file_name is not None and config.attributes.get("configure_logger", True):
     fileConfig(config.config_file_name, disable_existing_loggers=False)
-
-
-def include_object(
-    obj: Any, name: str | None, type_: str, reflected: bool, compare_to: Any
-) -> bool:
-    """Leave PostGIS's own tables (spatial_ref_sys, topology...) out of autogenerate."""
-    if type_ == "table" and reflected and compare_to is None:
-        return False
-    return alembic_helpers.include_object(obj, name, type_, reflected, compare_to)
 
 
 def configure(connection: Connection) -> None:

@@ -307,8 +307,9 @@ def upgrade() -> None:
     op.create_index(
         "ix_person_campaign_id_last_name",
         "person",
-        ["campaign_id", sa.literal_column("lower(last_name) text_pattern_ops")],
+        ["campaign_id", sa.literal_column("lower(last_name)").label("lower_last_name")],
         unique=False,
+        postgresql_ops={"lower_last_name": "text_pattern_ops"},
     )
     op.create_index("ix_person_tags", "person", ["tags"], unique=False, postgresql_using="gin")
 

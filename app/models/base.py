@@ -7,6 +7,7 @@ in the database itself, and keeps every unique constraint sharded-ready (Citus b
 
 from typing import Any
 
+from geoalchemy2 import alembic_helpers
 from sqlalchemy import BigInteger, Column, DateTime, ForeignKey, Identity, MetaData, func
 from sqlmodel import SQLModel
 
@@ -43,3 +44,12 @@ def updated_at_column() -> Any:
     return Column(
         DateTime(timezone=True), nullable=False, server_default=func.now(), onupdate=func.now()
     )
+
+
+def include_object(
+    obj: Any, name: str | None, type_: str, reflected: bool, compare_to: Any
+) -> bool:
+    """Autogenerate filter: PostGIS's own tables (spatial_ref_sys...) are not ours to manage."""
+    if type_ == "table" and reflected and compare_to is None:
+        return False
+    return alembic_helpers.include_object(obj, name, type_, reflected, compare_to)

@@ -16,6 +16,8 @@ from sqlalchemy import (
     SmallInteger,
     Text,
     UniqueConstraint,
+    column,
+    func,
     text,
 )
 from sqlalchemy.dialects.postgresql import ARRAY, JSONB
@@ -77,10 +79,12 @@ class Person(SQLModel, table=True):
         CheckConstraint("support_level between 1 and 5", name="support_level_range"),
         Index("ix_person_campaign_id_household_id", "campaign_id", "household_id"),
         Index("ix_person_tags", "tags", postgresql_using="gin"),
+        # Name search is a case-folded prefix match (LIKE 'smi%'), whatever the collation.
         Index(
             "ix_person_campaign_id_last_name",
             "campaign_id",
-            text("lower(last_name) text_pattern_ops"),
+            func.lower(column("last_name")).label("lower_last_name"),
+            postgresql_ops={"lower_last_name": "text_pattern_ops"},
         ),
     )
 

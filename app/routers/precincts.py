@@ -3,7 +3,7 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Depends, Header, Query, Request
 from fastapi.responses import JSONResponse
 
-from app.deps import AnyMember, SessionDep, Staff
+from app.deps import SessionDep, Staff
 from app.geo import feature, feature_collection
 from app.pagination import Page, PageParams, make_page, page_params
 from app.schemas.precincts import (
@@ -65,5 +65,5 @@ async def list_precincts(
 
 
 @router.get("/{precinct_id}", response_model=PrecinctDetail)
-async def get_precinct(session: SessionDep, tenant: AnyMember, precinct_id: int) -> Any:
+async def get_precinct(session: SessionDep, tenant: Staff, precinct_id: int) -> Any:
     return await precincts.get_precinct(session, tenant, precinct_id)

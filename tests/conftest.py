@@ -1,0 +1,200 @@
+"""Test harness: a real PostGIS, migrated once per run into a template database; each worker
+gets a copy, and each test runs inside a transaction that is rolled back at its end."""
+
+import asyncio
+import os
+import uuid
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from typing import Any
+
+import asyncpg
+import httpx
+import pytest
+from alembic.config import Config
+from sqlalchemy import text
+from sqlalchemy.engine import make_url
+from sqlalchemy.ext.asyncio import (
+    AsyncConnection,
+    AsyncEngine,
+    async_sessionmaker,
+    create_async_engine,
+)
+from sqlalchemy.pool import NullPool
+
+from alembic import command
+from app.config import Settings
+from app.main import create_app
+from app.models import Campaign, Membership, Role, User
+from app.services.auth import hash_password, issue_token
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+RUN_ID = os.environ.get("PYTEST_XDIST_TESTRUNUID", uuid.uuid4().hex)[:10]
+WORKER = os.environ.get("PYTEST_XDIST_WORKER", "main")
+TEMPLATE = f"doorstep_tpl_{RUN_ID}"
+PASSWORD = "correct horse battery"
+
+
+def _base_settings() -> Settings:
+    return Settings()
+
+
+def _dsn(url: str, database: str | None = None) -> str:
+    """A libpq DSN (for asyncpg) from the app's SQLAlchemy URL, optionally another database."""
+    parsed = make_url(url).set(drivername="postgresql")
+    if database:
+        parsed = parsed.set(database=database)
+    return parsed.render_as_string(hide_password=False)
+
+
+def _migrate(url: str) -> None:
+    config = Config(os.path.join(ROOT, "alembic.ini"))
+    config.attributes["database_url"] = url
+    config.attributes["configure_logger"] = False
+    command.upgrade(config, "head")
+
+
+@pytest.fixture(scope="session")
+async def database_url() -> AsyncIterator[str]:
+    """This worker's database, copied from a template migrated once for the whole run."""
+    base = _base_settings().database_url
+    admin = await asyncpg.connect(_dsn(base))
+    try:
+        await admin.execute("SELECT pg_advisory_lock(73173)")
+        try:
+            exists = await admin.fetchval("SELECT 1 FROM pg_database WHERE datname = $1", TEMPLATE)
+            if not exists:
+                stale = await admin.fetch(
+                    "SELECT datname FROM pg_database WHERE datname LIKE 'doorstep\\_tpl\\_%'"
+                    " OR datname LIKE 'doorstep\\_test\\_%'"
+                )
+                for row in stale:
+                    await admin.execute(f'DROP DATABASE IF EXISTS "{row["datname"]}" WITH (FORCE)')
+                await admin.execute(f'CREATE DATABASE "{TEMPLATE}"')
+                template_url = make_url(base).set(database=TEMPLATE).render_as_string(False)
+                await asyncio.to_thread(_migrate, template_url)
+        finally:
+            await admin.execute("SELECT pg_advisory_unlock(73173)")
+        name = f"doorstep_test_{RUN_ID}_{WORKER}"
+        await admin.execute(f'DROP DATABASE IF EXISTS "{name}"')
+        await admin.execute(f'CREATE DATABASE "{name}" TEMPLATE "{TEMPLATE}"')
+        yield make_url(base).set(database=name).render_as_string(hide_password=False)
+        await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    finally:
+        await admin.close()
+
+
+@pytest.fixture(scope="session")
+async def engine(database_url: str) -> AsyncIterator[AsyncEngine]:
+    engine = create_async_engine(
+        database_url, poolclass=NullPool, connect_args={"server_settings": {"jit": "off"}}
+    )
+    yield engine
+    await engine.dispose()
+
+
+@pytest.fixture
+async def connection(engine: AsyncEngine) -> AsyncIterator[AsyncConnection]:
+    """One connection whose transaction is rolled back after the test."""
+    async with engine.connect() as conn:
+        transaction = await conn.begin()
+        try:
+            yield conn
+        finally:
+            await transaction.rollback()
+
+
+@pytest.fixture
+def settings(database_url: str) -> Settings:
+    return Settings(database_url=database_url)
+
+
+@pytest.fixture
+def sessionmaker(connection: AsyncConnection) -> async_sessionmaker[Any]:
+    # Each app "commit" releases a savepoint inside the test's transaction.
+    return async_sessionmaker(
+        bind=connection, expire_on_commit=False, join_transaction_mode="create_savepoint"
+    )
+
+
+@pytest.fixture
+async def client(
+    settings: Settings, sessionmaker: async_sessionmaker[Any]
+) -> AsyncIterator[httpx.AsyncClient]:
+    app = create_app(settings, sessionmaker)
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://test") as c:
+        yield c
+
+
+@pytest.fixture(scope="session")
+def password_hash() -> str:
+    return hash_password(PASSWORD)
+
+
+@dataclass
+class Member:
+    id: int
+    email: str
+    role: Role
+    campaign_id: int
+    headers: dict[str, str]
+
+
+@dataclass
+class CampaignFixture:
+    id: int
+    slug: str
+    admin: Member
+    organizer: Member
+    canvasser: Member
+    data_entry: Member
+
+    def member(self, role: Role) -> Member:
+        return getattr(self, role.value)
+
+
+async def make_campaign(
+    sessionmaker: async_sessionmaker[Any], settings: Settings, slug: str, password_hash: str
+) -> CampaignFixture:
+    """A campaign with one user of each role, and a token for each (no login round trip)."""
+    async with sessionmaker() as session:
+        campaign = Campaign(slug=slug, name=f"Campaign {slug}")
+        session.add(campaign)
+        await session.flush()
+        members = {}
+        for role in Role:
+            email = f"{role.value}@{slug}.test"
+            user = User(
+                email=email, name=f"{role.value.title()} of {slug}", password_hash=password_hash
+            )
+            session.add(user)
+            await session.flush()
+            session.add(Membership(campaign_id=campaign.id, user_id=user.id, role=role.value))
+            token = issue_token(
+                settings, {"sub": str(user.id), "cid": campaign.id, "role": role.value}
+            )
+            headers = {"Authorization": f"Bearer {token.access_token}"}
+            members[role.value] = Member(user.id, email, role, campaign.id, headers)  # type: ignore[arg-type]
+        await session.commit()
+        return CampaignFixture(id=campaign.id, slug=slug, **members)  # type: ignore[arg-type]
+
+
+@pytest.fixture
+async def camp(
+    sessionmaker: async_sessionmaker[Any], settings: Settings, password_hash: str
+) -> CampaignFixture:
+    return await make_campaign(sessionmaker, settings, "alpha", password_hash)
+
+
+@pytest.fixture
+async def other(
+    sessionmaker: async_sessionmaker[Any], settings: Settings, password_hash: str
+) -> CampaignFixture:
+    """A second campaign, for tenant isolation checks."""
+    return await make_campaign(sessionmaker, settings, "beta", password_hash)
+
+
+async def sql(connection: AsyncConnection, query: str, **params: Any) -> list[Any]:
+    result = await connection.execute(text(query), params)
+    return list(result.all()) if result.returns_rows else []
