@@ -19,12 +19,12 @@ from sqlalchemy import text
 
 from app.config import get_settings
 from app.db import make_engine, make_sessionmaker, session_scope
+from app.models import Role
 from app.services import demo
 from app.services.precincts import import_precincts
+from app.services.tenancy import Tenant
 from app.services.users import create_campaign
 from app.services.voter_import import import_voters
-from app.services.tenancy import Tenant
-from app.models import Role
 
 
 def write_file(path: Path, rows: int) -> None:
@@ -51,7 +51,9 @@ async def run(rows: int) -> None:
     factory = make_sessionmaker(engine)
     slug = f"bench-{int(time.time())}"
     async with session_scope(factory) as session:
-        campaign = await create_campaign(session, "Import benchmark", slug, f"{slug}@bench.test", "bench-password")
+        campaign = await create_campaign(
+            session, "Import benchmark", slug, f"{slug}@bench.test", "bench-password"
+        )
         tenant = Tenant(campaign_id=campaign.id, user_id=None, role=Role.admin)  # type: ignore[arg-type]
         await import_precincts(session, tenant, demo.precinct_features(), "WardPrecinct", "name")
     with tempfile.TemporaryDirectory() as tmp:
@@ -72,14 +74,20 @@ async def run(rows: int) -> None:
             )
     async with session_scope(factory) as session:
         for table in ("person", "household", "precinct", "membership"):
-            await session.execute(text(f"DELETE FROM {table} WHERE campaign_id = :c"), {"c": campaign.id})
+            await session.execute(
+                text(f"DELETE FROM {table} WHERE campaign_id = :c"), {"c": campaign.id}
+            )
         await session.execute(text("DELETE FROM campaign WHERE id = :c"), {"c": campaign.id})
-        await session.execute(text("DELETE FROM app_user WHERE email = :e"), {"e": f"{slug}@bench.test"})
+        await session.execute(
+            text("DELETE FROM app_user WHERE email = :e"), {"e": f"{slug}@bench.test"}
+        )
     await engine.dispose()
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--rows", type=int, default=200_000)
     asyncio.run(run(parser.parse_args().rows))
 

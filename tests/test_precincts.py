@@ -49,7 +49,7 @@ async def test_bad_features_are_rejected_by_index_and_the_rest_kept(
             "type": "Feature",
             "geometry": {"type": "Polygon", "coordinates": [[[0, 0], [1, 1]]]},
             "properties": {"code": "SHORT"},
-        },  # fmt: skip
+        },
     ]
     response = await import_precincts(
         client, camp.organizer.headers, {"type": "FeatureCollection", "features": features}

@@ -167,7 +167,9 @@ async def test_bom_and_column_names_are_forgiving(
 async def test_whole_file_failures(client: AsyncClient, camp: CampaignFixture) -> None:
     cases = {
         b"": "empty",
-        b"voter_id,first_name,street\nV1,Ann,Main\n": "missing required column(s): last_name, house_number",
+        b"voter_id,first_name,street\nV1,Ann,Main\n": (
+            "missing required column(s): last_name, house_number"
+        ),
         b"voter_id,first_name,last_name,house_number,street,street\n": "appears twice",
         b"\xff\xfevoter_id\n": "not valid UTF-8",
     }

@@ -3,8 +3,8 @@
 from datetime import date
 from typing import Any
 
-from sqlalchemy import Select, any_, case, func, literal, update
-from sqlalchemy.dialects.postgresql import array
+from sqlalchemy import Select, Text, any_, case, cast, func, literal, update
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.errors import NotFound, Unprocessable
@@ -97,7 +97,7 @@ async def list_people(
     if party is not None:
         stmt = stmt.where(func.upper(Person.party) == party.upper())
     if tag is not None:
-        stmt = stmt.where(Person.tags.contains(array([tag])))  # type: ignore[attr-defined]
+        stmt = stmt.where(Person.tags.contains(cast([tag], ARRAY(Text))))  # type: ignore[attr-defined]
     for word in (q or "").split():
         pattern = _like_prefix(word)
         stmt = stmt.where(
