@@ -241,6 +241,9 @@ async def _write_households(session: AsyncSession, cid: dict[str, Any]) -> None:
     await session.execute(text(_KNOWN_DOORS), cid)
     await session.execute(text(_UPDATE_HOUSEHOLDS), cid)
     await session.execute(text(_INSERT_HOUSEHOLDS), cid)
+    # The people's foreign-key checks look households up one by one: with statistics that
+    # still say "empty", each lookup would scan the whole table.
+    await _analyze_if_stale(session, "household", doors)
 
 
 async def _write_people(
@@ -257,6 +260,7 @@ async def _write_people(
     await session.execute(text(known), cid)
     updated = (await session.execute(text(update), cid)).rowcount  # type: ignore[attr-defined]
     created = (await session.execute(text(insert), cid)).rowcount  # type: ignore[attr-defined]
+    await _analyze_if_stale(session, "person", created)  # so the next queries see them
     return created, updated
 
 
