@@ -20,21 +20,11 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 
-from app.services.addresses import city_key, house_key, street_key, unit_key, zip_key
+from app.services.voter_checks import KNOWN, REQUIRED, address_keys, null_empty, typed_cells
 
-REQUIRED = ("voter_id", "first_name", "last_name", "house_number", "street")
-OPTIONAL = (
-    "middle_name", "suffix", "birth_date", "birth_year", "sex", "party", "phone", "email",
-    "house_suffix", "unit", "city", "state", "zip", "lon", "lat", "precinct_code",
-)  # fmt: skip
-KNOWN = REQUIRED + OPTIONAL
-TYPES = {"birth_date": "date", "birth_year": "int", "lon": "float8", "lat": "float8"}
 MAX_ERRORS_KEPT = 1000
 CHUNK_BYTES = 8 << 20
 _LINE = "__line"
-_DATE_RE = r"^\d{4}-\d{2}-\d{2}$"
-_YEAR_RE = r"^\d{4}$"
-_NUMBER_RE = r"^[-+]?(\d{1,20}(\.\d*)?|\.\d+)([eE][-+]?\d{1,2})?$"
 
 
 class CsvFileError(ValueError):
@@ -131,15 +121,6 @@ def numbered(chunk: bytes, first_line: int) -> bytes:
         if raw.count(b'"') & 1:
             inside_quotes = not inside_quotes
     return b"".join(out)
-
-
-@dataclass
-class Check:
-    """One column's failing rows and how to word each failure."""
-
-    column: str
-    mask: pa.ChunkedArray | pa.Array
-    message: Callable[[str], str]
 
 
 class VoterCsvReader:
@@ -266,7 +247,7 @@ class VoterCsvReader:
         custom = [c.filter(keep_rows) for c in custom]
         self.state.rows_read += len(lines)
 
-        typed, checks = self._typed(cols)
+        typed, checks = typed_cells(cols, self.today)
         rejected = pa.array(sorted(self.state.rejected_lines), pa.int64())
         bad = pc.is_in(lines, value_set=rejected)  # rows with bad UTF-8
         for check in checks:
@@ -282,124 +263,8 @@ class VoterCsvReader:
 
         out: dict[str, pa.Array] = {"line": lines}
         for name in KNOWN:
-            out[name] = typed.get(name, _null_empty(cols[name]))
-        out["address_key"] = _address_keys(cols)
+            out[name] = typed.get(name, null_empty(cols[name]))
+        out["address_key"] = address_keys(cols)
         for i, column in enumerate(custom):
-            out[f"c{i}"] = _null_empty(column)
+            out[f"c{i}"] = null_empty(column)
         return pa.table(out).filter(good)
-
-    def _typed(self, cols: dict[str, pa.Array]) -> tuple[dict[str, pa.Array], list[Check]]:
-        """Typed birth_date, birth_year, lon and lat, and every check on the row's cells."""
-        checks = [
-            Check(name, pc.equal(cols[name], ""), lambda _v: "required value is empty")
-            for name in REQUIRED
-        ]
-        given = {
-            name: pc.not_equal(cols[name], "")
-            for name in ("birth_date", "birth_year", "lon", "lat")
-        }
-
-        text = cols["birth_date"]
-        shaped = pc.match_substring_regex(text, _DATE_RE)
-        parsed = pc.strptime(
-            pc.if_else(shaped, text, None), format="%Y-%m-%d", unit="s", error_is_null=True
-        )
-        birth_date = parsed.cast(pa.date32())
-        # strptime rolls 2020-02-30 over to March 1st: the day must survive the round trip.
-        day_given = pc.if_else(shaped, pc.utf8_slice_codeunits(text, 8, 10), None).cast(pa.int64())
-        real_day = pc.equal(pc.day(parsed), day_given)
-        checks.append(
-            Check(
-                "birth_date",
-                pc.and_(given["birth_date"], pc.invert(shaped)),
-                lambda v: f"invalid date {v!r}; expected YYYY-MM-DD",
-            )
-        )
-        checks.append(
-            Check(
-                "birth_date",
-                pc.and_(shaped, pc.invert(pc.fill_null(real_day, False))),
-                lambda v: f"invalid date {v!r}: no such day",
-            )
-        )
-        year_of_date = pc.year(birth_date)
-        checks.append(
-            Check("birth_date", pc.less(year_of_date, 1800), lambda v: f"invalid date {v!r}")
-        )
-        checks.append(
-            Check(
-                "birth_date",
-                pc.greater(birth_date, pa.scalar(self.today, pa.date32())),
-                lambda v: f"birth date {v!r} is in the future",
-            )
-        )
-
-        text = cols["birth_year"]
-        shaped = pc.match_substring_regex(text, _YEAR_RE)
-        birth_year = pc.if_else(shaped, text, None).cast(pa.int32())
-        checks.append(
-            Check(
-                "birth_year",
-                pc.and_(given["birth_year"], pc.invert(shaped)),
-                lambda v: f"invalid year {v!r}; expected four digits",
-            )
-        )
-        checks.append(
-            Check(
-                "birth_year",
-                pc.or_(pc.less(birth_year, 1800), pc.greater(birth_year, self.today.year)),
-                lambda v: f"year {v} out of range",
-            )
-        )
-        birth_year = pc.coalesce(birth_year, year_of_date.cast(pa.int32()))
-
-        typed = {"birth_date": birth_date, "birth_year": birth_year}
-        for name, other, bound in (("lon", "lat", 180), ("lat", "lon", 90)):
-            text = cols[name]
-            shaped = pc.match_substring_regex(text, _NUMBER_RE)
-            number = pc.if_else(shaped, text, None).cast(pa.float64())
-            checks.append(
-                Check(
-                    name,
-                    pc.and_(pc.invert(given[name]), given[other]),
-                    lambda _v, o=other, n=name: f"{o} is given without {n}",
-                )
-            )
-            checks.append(
-                Check(
-                    name, pc.and_(given[name], pc.invert(shaped)), lambda v: f"not a number: {v!r}"
-                )
-            )
-            checks.append(
-                Check(
-                    name,
-                    pc.greater(pc.abs(number), bound),
-                    lambda v, n=name, b=bound: f"{n} {v} out of range [-{b}, {b}]",
-                )
-            )
-            typed[name] = number
-        return typed, checks
-
-
-def _null_empty(column: pa.Array) -> pa.Array:
-    return pc.if_else(pc.equal(column, ""), None, column)
-
-
-def _map_unique(column: pa.Array, fn: Callable[[str], str]) -> pa.Array:
-    """Apply a Python function once per distinct value, then spread the results back."""
-    encoded = column.dictionary_encode()
-    mapped = pa.array([fn(v) for v in encoded.dictionary.to_pylist()], pa.string())
-    return mapped.take(encoded.indices)
-
-
-def _address_keys(cols: dict[str, pa.Array]) -> pa.Array:
-    """The household key of each row (see services.addresses), computed per distinct part."""
-    house = pc.binary_join_element_wise(cols["house_number"], cols["house_suffix"], "\x1f")
-    parts = [
-        _map_unique(house, lambda v: house_key(*v.split("\x1f"))),
-        _map_unique(cols["street"], street_key),
-        _map_unique(cols["unit"], unit_key),
-        _map_unique(cols["city"], city_key),
-        _map_unique(cols["zip"], zip_key),
-    ]
-    return pc.binary_join_element_wise(*parts, "|")

@@ -18,7 +18,8 @@ from typing import IO, Any
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.services.voter_csv import MAX_ERRORS_KEPT, TYPES, CsvFileError, VoterCsvReader
+from app.services.voter_checks import TYPES
+from app.services.voter_csv import MAX_ERRORS_KEPT, CsvFileError, VoterCsvReader
 
 __all__ = ["CsvFileError", "VoterImportResult", "import_voters"]
 
