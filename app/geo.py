@@ -19,6 +19,7 @@ from sqlalchemy import ColumnElement, func
 from app.errors import validation_errors
 
 SRID = 4326
+GEOJSON = "application/geo+json"
 COORD_DECIMALS = 7  # ~1 cm; more digits are noise
 
 _areal = TypeAdapter(Annotated[GeoJSONPolygon | GeoJSONMultiPolygon, Field(discriminator="type")])
@@ -38,11 +39,13 @@ def check_lon_lat(lon: Any, lat: Any) -> None:
         raise GeometryError("latitude out of range [-90, 90]")
 
 
-def areal_from_geojson(geometry: Any) -> MultiPolygon:
+def areal_from_geojson(geometry: Any, repair: bool = True) -> MultiPolygon:
     """A GeoJSON Polygon or MultiPolygon -> a valid shapely MultiPolygon.
 
-    Invalid rings (self-intersections, bow-ties) are repaired with make_valid as long as the
-    repaired shape still has area; what collapses to lines or points is refused with a reason.
+    With `repair`, invalid rings (self-intersections, bow-ties) are repaired with make_valid as
+    long as the repaired shape still has area (imported official boundaries are often slightly
+    broken); what collapses to lines or points is refused with a reason. Without it, an invalid
+    polygon is refused with the reason (a drawn turf: the user should redraw it).
     """
     if not isinstance(geometry, dict):
         raise GeometryError("geometry must be a GeoJSON object")
@@ -59,6 +62,8 @@ def areal_from_geojson(geometry: Any) -> MultiPolygon:
     check_lon_lat(coords[:, 0], coords[:, 1])
     if not geom.is_valid:
         reason = shapely.is_valid_reason(geom)
+        if not repair:
+            raise GeometryError(f"invalid polygon: {reason}")
         geom = shapely.make_valid(geom)
         polygons = [
             g for g in shapely.get_parts(geom) if g.geom_type in ("Polygon", "MultiPolygon")
@@ -91,11 +96,28 @@ def load_geojson(text: str | None) -> dict[str, Any] | None:
     return json.loads(text) if text is not None else None
 
 
-def feature_collection(features: list[dict[str, Any]]) -> dict[str, Any]:
-    return {"type": "FeatureCollection", "features": features}
+def feature_collection(
+    features: list[dict[str, Any]], next_url: str | None = None
+) -> dict[str, Any]:
+    """A FeatureCollection; `next` (a foreign member, as RFC 7946 allows) pages like JSON lists."""
+    return {"type": "FeatureCollection", "features": features, "next": next_url}
+
+
+def page_features(rows: list[dict[str, Any]], next_url: str | None) -> dict[str, Any]:
+    """Rows that carry a `geometry` (and an `id`) -> a FeatureCollection page."""
+    features = [
+        feature(r["id"], r["geometry"], {k: v for k, v in r.items() if k != "geometry"})
+        for r in rows
+    ]
+    return feature_collection(features, next_url)
 
 
 def feature(
     fid: int, geometry: dict[str, Any] | None, properties: dict[str, Any]
 ) -> dict[str, Any]:
     return {"type": "Feature", "id": fid, "geometry": geometry, "properties": properties}
+
+
+def wants_geojson(format: str | None, accept: str | None) -> bool:
+    """`?format=geojson`, or no format and `Accept: application/geo+json`."""
+    return format == "geojson" or (format is None and GEOJSON in (accept or ""))

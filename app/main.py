@@ -11,7 +11,7 @@ from app.config import Settings, get_settings
 from app.db import make_engine, make_sessionmaker
 from app.errors import install_error_handlers
 from app.middleware import BodySizeLimit
-from app.routers import auth, imports, people, precincts, users
+from app.routers import auth, imports, people, precincts, surveys, turfs, users
 from app.services.imports import fail_interrupted_jobs
 
 API_PREFIX = "/api/v1"
@@ -46,6 +46,6 @@ def create_app(
     app.add_middleware(
         BodySizeLimit, max_json=settings.max_json_bytes, max_upload=settings.max_upload_bytes
     )
-    for module in (auth, users, precincts, imports, people):
+    for module in (auth, users, precincts, imports, people, surveys, turfs):
         app.include_router(module.router, prefix=API_PREFIX)
     return app

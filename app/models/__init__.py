@@ -5,6 +5,8 @@ from app.models.campaign import Campaign, Membership, Role, User
 from app.models.imports import ImportJob
 from app.models.people import Household, Person
 from app.models.precinct import Precinct
+from app.models.survey import Survey, SurveyOption, SurveyQuestion
+from app.models.turf import Turf
 
 __all__ = [
     "Campaign",
@@ -14,6 +16,10 @@ __all__ = [
     "Person",
     "Precinct",
     "Role",
+    "Survey",
+    "SurveyOption",
+    "SurveyQuestion",
+    "Turf",
     "User",
     "metadata",
 ]

@@ -1,10 +1,11 @@
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Header, Query, Request
+from fastapi.encoders import jsonable_encoder
 from fastapi.responses import JSONResponse
 
 from app.deps import SessionDep, Staff
-from app.geo import feature, feature_collection
+from app.geo import GEOJSON, page_features, wants_geojson
 from app.pagination import Page, PageParams, make_page, page_params
 from app.schemas.precincts import (
     FeatureCollectionIn,
@@ -15,11 +16,6 @@ from app.schemas.precincts import (
 from app.services import precincts
 
 router = APIRouter(prefix="/precincts", tags=["precincts"])
-GEOJSON = "application/geo+json"
-
-
-def wants_geojson(format: str | None, accept: str | None) -> bool:
-    return format == "geojson" or (format is None and GEOJSON in (accept or ""))
 
 
 @router.post("/import", response_model=PrecinctImportOut)
@@ -59,8 +55,7 @@ async def list_precincts(
     result = make_page(request, rows, page, key=lambda r: r["id"])
     if not as_geojson:
         return result
-    features = [feature(r["id"], r.pop("geometry"), r) for r in result.results]
-    body = feature_collection(features) | {"next": result.next}
+    body = jsonable_encoder(page_features(result.results, result.next))
     return JSONResponse(body, media_type=GEOJSON)
 
 
