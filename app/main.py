@@ -5,13 +5,14 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
+from fastapi.middleware.gzip import GZipMiddleware
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from app.config import Settings, get_settings
 from app.db import make_engine, make_sessionmaker
 from app.errors import install_error_handlers
 from app.middleware import BodySizeLimit
-from app.routers import auth, imports, people, precincts, surveys, turfs, users
+from app.routers import auth, imports, people, precincts, surveys, turfs, users, walk_lists
 from app.services.imports import fail_interrupted_jobs
 
 API_PREFIX = "/api/v1"
@@ -43,9 +44,10 @@ def create_app(
     app.state.settings = settings
     app.state.sessionmaker = factory
     install_error_handlers(app)
+    app.add_middleware(GZipMiddleware, minimum_size=1024)  # walk lists go to phones on 3G
     app.add_middleware(
         BodySizeLimit, max_json=settings.max_json_bytes, max_upload=settings.max_upload_bytes
     )
-    for module in (auth, users, precincts, imports, people, surveys, turfs):
+    for module in (auth, users, precincts, imports, people, surveys, turfs, walk_lists):
         app.include_router(module.router, prefix=API_PREFIX)
     return app

@@ -7,6 +7,7 @@ from app.models.people import Household, Person
 from app.models.precinct import Precinct
 from app.models.survey import Survey, SurveyOption, SurveyQuestion
 from app.models.turf import Turf
+from app.models.walk_list import WalkList, WalkListAssignment, WalkListTarget
 
 __all__ = [
     "Campaign",
@@ -21,5 +22,8 @@ __all__ = [
     "SurveyQuestion",
     "Turf",
     "User",
+    "WalkList",
+    "WalkListAssignment",
+    "WalkListTarget",
     "metadata",
 ]

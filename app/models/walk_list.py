@@ -1,0 +1,96 @@
+"""Walk lists: a materialised snapshot of the doors and people to knock in a turf."""
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import (
+    BigInteger,
+    Column,
+    ForeignKey,
+    ForeignKeyConstraint,
+    Integer,
+    Text,
+    UniqueConstraint,
+    text,
+)
+from sqlalchemy.dialects.postgresql import JSONB
+from sqlmodel import Field, SQLModel
+
+from app.models.base import campaign_pk_column, created_at_column, id_column
+
+
+class WalkList(SQLModel, table=True):
+    __tablename__ = "walk_list"
+    __table_args__ = (
+        UniqueConstraint("campaign_id", "number"),
+        # A turf or survey in use by a list cannot be deleted (the API answers 409).
+        ForeignKeyConstraint(["campaign_id", "turf_id"], ["turf.campaign_id", "turf.id"]),
+        ForeignKeyConstraint(["campaign_id", "survey_id"], ["survey.campaign_id", "survey.id"]),
+    )
+
+    campaign_id: int = Field(sa_column=campaign_pk_column())
+    id: int | None = Field(default=None, sa_column=id_column())
+    number: str = Field(sa_column=Column(Text, nullable=False))
+    name: str = Field(sa_column=Column(Text, nullable=False))
+    turf_id: int = Field(sa_column=Column(BigInteger, nullable=False))
+    survey_id: int = Field(sa_column=Column(BigInteger, nullable=False))
+    filters: dict[str, Any] = Field(
+        default_factory=dict,
+        sa_column=Column(JSONB, nullable=False, server_default=text("'{}'::jsonb")),
+    )
+    version: int = Field(default=1, sa_column=Column(Integer, nullable=False, server_default="1"))
+    door_count: int = Field(
+        default=0, sa_column=Column(Integer, nullable=False, server_default="0")
+    )
+    person_count: int = Field(
+        default=0, sa_column=Column(Integer, nullable=False, server_default="0")
+    )
+    created_by: int | None = Field(default=None, sa_column=Column(BigInteger))
+    created_at: datetime | None = Field(default=None, sa_column=created_at_column())
+
+
+class WalkListTarget(SQLModel, table=True):
+    """One targeted person: `line` (1..n, stable, printed on paper) at stop `seq` (the door)."""
+
+    __tablename__ = "walk_list_target"
+    __table_args__ = (
+        ForeignKeyConstraint(
+            ["campaign_id", "walk_list_id"],
+            ["walk_list.campaign_id", "walk_list.id"],
+            ondelete="CASCADE",
+        ),
+        ForeignKeyConstraint(
+            ["campaign_id", "household_id"], ["household.campaign_id", "household.id"]
+        ),
+        ForeignKeyConstraint(
+            ["campaign_id", "person_id"], ["person.campaign_id", "person.id"], ondelete="CASCADE"
+        ),
+        UniqueConstraint("campaign_id", "walk_list_id", "person_id"),
+    )
+
+    campaign_id: int = Field(sa_column=Column(BigInteger, primary_key=True))
+    walk_list_id: int = Field(sa_column=Column(BigInteger, primary_key=True))
+    line: int = Field(sa_column=Column(Integer, primary_key=True))
+    seq: int = Field(sa_column=Column(Integer, nullable=False))
+    household_id: int = Field(sa_column=Column(BigInteger, nullable=False))
+    person_id: int = Field(sa_column=Column(BigInteger, nullable=False))
+
+
+class WalkListAssignment(SQLModel, table=True):
+    __tablename__ = "walk_list_assignment"
+    __table_args__ = (
+        ForeignKeyConstraint(
+            ["campaign_id", "walk_list_id"],
+            ["walk_list.campaign_id", "walk_list.id"],
+            ondelete="CASCADE",
+        ),
+    )
+
+    campaign_id: int = Field(sa_column=Column(BigInteger, primary_key=True))
+    walk_list_id: int = Field(sa_column=Column(BigInteger, primary_key=True))
+    user_id: int = Field(
+        sa_column=Column(
+            BigInteger, ForeignKey("app_user.id", ondelete="CASCADE"), primary_key=True, index=True
+        )
+    )
+    created_at: datetime | None = Field(default=None, sa_column=created_at_column())
