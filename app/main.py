@@ -12,7 +12,17 @@ from app.config import Settings, get_settings
 from app.db import make_engine, make_sessionmaker
 from app.errors import install_error_handlers
 from app.middleware import BodySizeLimit
-from app.routers import auth, imports, people, precincts, surveys, turfs, users, walk_lists
+from app.routers import (
+    auth,
+    imports,
+    people,
+    precincts,
+    surveys,
+    sync,
+    turfs,
+    users,
+    walk_lists,
+)
 from app.services.imports import fail_interrupted_jobs
 
 API_PREFIX = "/api/v1"
@@ -48,6 +58,7 @@ def create_app(
     app.add_middleware(
         BodySizeLimit, max_json=settings.max_json_bytes, max_upload=settings.max_upload_bytes
     )
-    for module in (auth, users, precincts, imports, people, surveys, turfs, walk_lists):
+    routers = (auth, users, precincts, imports, people, surveys, turfs, walk_lists, sync)
+    for module in routers:
         app.include_router(module.router, prefix=API_PREFIX)
     return app

@@ -198,3 +198,40 @@ async def other(
 async def sql(connection: AsyncConnection, query: str, **params: Any) -> list[Any]:
     result = await connection.execute(text(query), params)
     return list(result.all()) if result.returns_rows else []
+
+
+@pytest.fixture
+async def live_sessionmaker(database_url: str) -> AsyncIterator[async_sessionmaker[Any]]:
+    """Committed sessions on a real pool, for tests of concurrent requests (which one shared
+    test connection cannot serve). Whatever they create must be removed by the test's fixture."""
+    engine = create_async_engine(
+        database_url, pool_size=12, connect_args={"server_settings": {"jit": "off"}}
+    )
+    yield async_sessionmaker(engine, expire_on_commit=False)
+    await engine.dispose()
+
+
+@pytest.fixture
+async def live_camp(
+    live_sessionmaker: async_sessionmaker[Any], settings: Settings, password_hash: str
+) -> AsyncIterator[CampaignFixture]:
+    slug = f"live-{uuid.uuid4().hex[:8]}"
+    camp = await make_campaign(live_sessionmaker, settings, slug, password_hash)
+    yield camp
+    async with live_sessionmaker() as session:
+        await session.execute(text("DELETE FROM campaign WHERE id = :c"), {"c": camp.id})
+        await session.execute(
+            text("DELETE FROM app_user WHERE email LIKE :e"), {"e": f"%@{slug}.test"}
+        )
+        await session.commit()
+
+
+@pytest.fixture
+async def live_client(
+    settings: Settings, live_sessionmaker: async_sessionmaker[Any]
+) -> AsyncIterator[httpx.AsyncClient]:
+    app = create_app(settings, live_sessionmaker)
+    async with httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=app), base_url="http://test"
+    ) as c:
+        yield c

@@ -2,6 +2,7 @@
 
 from app.models.base import metadata
 from app.models.campaign import Campaign, Membership, Role, User
+from app.models.contact import Contact, ContactResponse, ContactTarget, PersonFieldSource
 from app.models.imports import ImportJob
 from app.models.people import Household, Person
 from app.models.precinct import Precinct
@@ -11,10 +12,14 @@ from app.models.walk_list import WalkList, WalkListAssignment, WalkListTarget
 
 __all__ = [
     "Campaign",
+    "Contact",
+    "ContactResponse",
+    "ContactTarget",
     "Household",
     "ImportJob",
     "Membership",
     "Person",
+    "PersonFieldSource",
     "Precinct",
     "Role",
     "Survey",

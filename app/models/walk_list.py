@@ -23,9 +23,21 @@ class WalkList(SQLModel, table=True):
     __tablename__ = "walk_list"
     __table_args__ = (
         UniqueConstraint("campaign_id", "number"),
-        # A turf or survey in use by a list cannot be deleted (the API answers 409).
-        ForeignKeyConstraint(["campaign_id", "turf_id"], ["turf.campaign_id", "turf.id"]),
-        ForeignKeyConstraint(["campaign_id", "survey_id"], ["survey.campaign_id", "survey.id"]),
+        # A turf or survey in use by a list cannot be deleted (the API answers 409; it makes the
+        # check immediate). Deferred, so that deleting a whole campaign, whose cascades reach
+        # turfs before lists, is checked only once everything is gone.
+        ForeignKeyConstraint(
+            ["campaign_id", "turf_id"],
+            ["turf.campaign_id", "turf.id"],
+            deferrable=True,
+            initially="DEFERRED",
+        ),
+        ForeignKeyConstraint(
+            ["campaign_id", "survey_id"],
+            ["survey.campaign_id", "survey.id"],
+            deferrable=True,
+            initially="DEFERRED",
+        ),
     )
 
     campaign_id: int = Field(sa_column=campaign_pk_column())
@@ -60,7 +72,9 @@ class WalkListTarget(SQLModel, table=True):
             ondelete="CASCADE",
         ),
         ForeignKeyConstraint(
-            ["campaign_id", "household_id"], ["household.campaign_id", "household.id"]
+            ["campaign_id", "household_id"],
+            ["household.campaign_id", "household.id"],
+            ondelete="CASCADE",
         ),
         ForeignKeyConstraint(
             ["campaign_id", "person_id"], ["person.campaign_id", "person.id"], ondelete="CASCADE"

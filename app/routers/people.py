@@ -5,7 +5,8 @@ from fastapi import APIRouter, Depends, Path, Query, Request
 from app.deps import SessionDep, Staff
 from app.pagination import Page, PageParams, make_page, page_params
 from app.schemas.people import PersonOut, PersonPatch
-from app.services import people
+from app.schemas.sync import ContactOut
+from app.services import contacts, people
 
 router = APIRouter(prefix="/people", tags=["people"])
 TagPath = Annotated[str, Path(min_length=1, max_length=100)]
@@ -58,3 +59,16 @@ async def add_tag(session: SessionDep, tenant: Staff, person_id: int, tag: TagPa
 @router.delete("/{person_id}/tags/{tag}", response_model=PersonOut)
 async def remove_tag(session: SessionDep, tenant: Staff, person_id: int, tag: TagPath) -> PersonOut:
     return await people.remove_tag(session, tenant, person_id, tag.strip())
+
+
+@router.get("/{person_id}/contacts", response_model=Page[ContactOut])
+async def person_contacts(
+    request: Request,
+    session: SessionDep,
+    tenant: Staff,
+    person_id: int,
+    page: Annotated[PageParams, Depends(page_params)],
+) -> Page[ContactOut]:
+    """Every contact that spoke for this person, oldest first, with its answers."""
+    rows = await contacts.history(session, tenant, person_id, page)
+    return make_page(request, rows, page, key=lambda c: c.id)

@@ -117,6 +117,9 @@ async def delete_turf(session: AsyncSession, tenant: Tenant, turf_id: int) -> No
     """Delete a turf; 409 while something (a walk list) still refers to it."""
     try:
         async with session.begin_nested():
+            await session.execute(
+                text("SET CONSTRAINTS fk_walk_list_campaign_id_turf_id_turf IMMEDIATE")
+            )
             result = await session.execute(
                 delete(Turf).where(Turf.campaign_id == tenant.campaign_id, Turf.id == turf_id)  # type: ignore[arg-type]
             )

@@ -160,7 +160,7 @@ async def create_walk_list(session: AsyncSession, tenant: Tenant, data: WalkList
     return _out(walk_list)
 
 
-def _visible(tenant: Tenant, stmt: Any) -> Any:
+def visible_lists(tenant: Tenant, stmt: Any) -> Any:
     """Canvassers see only the lists assigned to them."""
     if tenant.role == Role.canvasser:
         assigned = select(WalkListAssignment.walk_list_id).where(
@@ -172,7 +172,7 @@ def _visible(tenant: Tenant, stmt: Any) -> Any:
 
 
 async def _get_visible(session: AsyncSession, tenant: Tenant, list_id: int) -> WalkList:
-    stmt = _visible(tenant, tenant_select(tenant, WalkList).where(WalkList.id == list_id))
+    stmt = visible_lists(tenant, tenant_select(tenant, WalkList).where(WalkList.id == list_id))
     walk_list = (await session.execute(stmt)).scalar_one_or_none()
     if walk_list is None:
         raise NotFound(f"walk list {list_id} not found")
@@ -183,7 +183,7 @@ async def list_walk_lists(
     session: AsyncSession, tenant: Tenant, page: PageParams
 ) -> list[WalkListOut]:
     stmt = (
-        _visible(tenant, tenant_select(tenant, WalkList))
+        visible_lists(tenant, tenant_select(tenant, WalkList))
         .order_by(WalkList.id)
         .limit(page.limit + 1)
     )
