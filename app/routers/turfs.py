@@ -1,12 +1,10 @@
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Header, Query, Request, Response
-from fastapi.encoders import jsonable_encoder
-from fastapi.responses import JSONResponse
+from fastapi import APIRouter, Depends, Request, Response
 
 from app.deps import SessionDep, Staff
-from app.geo import GEOJSON, page_features, wants_geojson
-from app.pagination import Page, PageParams, make_page, page_params
+from app.pagination import Page, PageParams, page_params
+from app.routers.spatial import GEOJSON_RESPONSE, AsGeoJSON, spatial_page
 from app.schemas.turfs import TurfDetail, TurfIn, TurfOut
 from app.services import turfs
 
@@ -22,24 +20,18 @@ async def create_turf(session: SessionDep, tenant: Staff, body: TurfIn) -> Any:
 @router.get(
     "",
     response_model=Page[TurfOut],
-    responses={200: {"content": {GEOJSON: {"schema": {"type": "object"}}}}},
+    responses=GEOJSON_RESPONSE,
 )
 async def list_turfs(
     request: Request,
     session: SessionDep,
     tenant: Staff,
     page: Annotated[PageParams, Depends(page_params)],
-    format: Annotated[Literal["json", "geojson"] | None, Query()] = None,
-    accept: Annotated[str | None, Header()] = None,
+    as_geojson: AsGeoJSON,
 ) -> Any:
     """Turfs with their household and person counts; `?format=geojson` for a FeatureCollection."""
-    as_geojson = wants_geojson(format, accept)
     rows = await turfs.list_turfs(session, tenant, page, with_geometry=as_geojson)
-    result = make_page(request, rows, page, key=lambda r: r["id"])
-    if not as_geojson:
-        return result
-    body = jsonable_encoder(page_features(result.results, result.next))
-    return JSONResponse(body, media_type=GEOJSON)
+    return spatial_page(request, rows, page, as_geojson)
 
 
 @router.get("/{turf_id}", response_model=TurfDetail)
