@@ -6,6 +6,7 @@ from typing import Any
 from sqlalchemy import Select, Text, any_, case, cast, func, literal, update
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import defer
 
 from app.errors import NotFound, Unprocessable
 from app.models import Household, Person
@@ -30,16 +31,21 @@ def age_on(today: date, birth_date: date | None, birth_year: int | None) -> int 
 
 
 def _person_select(tenant: Tenant) -> Select[Any]:
-    return tenant_select(
-        tenant,
-        Person,
-        Person,
-        Household,
-        func.ST_X(Household.geom).label("lon"),
-        func.ST_Y(Household.geom).label("lat"),
-    ).join(
-        Household,
-        (Household.campaign_id == Person.campaign_id) & (Household.id == Person.household_id),
+    """People with their door; the door's point comes as lon/lat, never as a geometry."""
+    return (
+        tenant_select(
+            tenant,
+            Person,
+            Person,
+            Household,
+            func.ST_X(Household.geom).label("lon"),
+            func.ST_Y(Household.geom).label("lat"),
+        )
+        .join(
+            Household,
+            (Household.campaign_id == Person.campaign_id) & (Household.id == Person.household_id),
+        )
+        .options(defer(Household.geom), defer(Household.address_key))
     )
 
 
