@@ -32,7 +32,7 @@ SessionDep = Annotated[AsyncSession, Depends(get_session, scope="function")]
 _bearer = OAuth2PasswordBearer(tokenUrl="/api/v1/auth/token", auto_error=False)
 
 
-async def get_tenant(
+async def _any_tenant(
     session: SessionDep, settings: SettingsDep, token: Annotated[str | None, Depends(_bearer)]
 ) -> Tenant:
     if not token:
@@ -40,8 +40,24 @@ async def get_tenant(
     return await tenant_from_token(session, settings, token)
 
 
-def require_roles(*roles: Role) -> Callable[[Tenant], Tenant]:
-    def gate(tenant: Annotated[Tenant, Depends(get_tenant)]) -> Tenant:
+_GUEST_REFUSED = "A list-code token can only read its walk list and sync results for it"
+
+
+def get_tenant(tenant: Annotated[Tenant, Depends(_any_tenant)]) -> Tenant:
+    """Any member of the campaign. List-code (guest) tokens are refused here, and so everywhere
+    that does not opt in with `require_roles(..., guests=True)`."""
+    if tenant.is_guest:
+        raise Forbidden(_GUEST_REFUSED)
+    return tenant
+
+
+def require_roles(*roles: Role, guests: bool = False) -> Callable[[Tenant], Tenant]:
+    """A gate on the role. `guests=True` also lets list-code tokens through; the service then
+    keeps them to their one list (`walk_lists.visible_lists`)."""
+
+    def gate(tenant: Annotated[Tenant, Depends(_any_tenant)]) -> Tenant:
+        if tenant.is_guest and not guests:
+            raise Forbidden(_GUEST_REFUSED)
         if tenant.role not in roles:
             allowed = ", ".join(r.value for r in roles)
             raise Forbidden(f"This needs one of the roles: {allowed}")
@@ -54,3 +70,14 @@ AnyMember = Annotated[Tenant, Depends(get_tenant)]
 Admin = Annotated[Tenant, Depends(require_roles(Role.admin))]
 # Organizers and admins: voter data, turf, lists, imports.
 Staff = Annotated[Tenant, Depends(require_roles(Role.admin, Role.organizer))]
+# Everyone who works lists: canvassers (their assigned lists) and data entry (every list).
+ListWorker = Annotated[
+    Tenant, Depends(require_roles(Role.admin, Role.organizer, Role.data_entry, Role.canvasser))
+]
+# The same, plus list-code tokens (their one list): reading a list and syncing results for it.
+ListWorkerOrGuest = Annotated[
+    Tenant,
+    Depends(
+        require_roles(Role.admin, Role.organizer, Role.data_entry, Role.canvasser, guests=True)
+    ),
+]

@@ -24,6 +24,7 @@ from app.routers import (
     walk_lists,
 )
 from app.services.imports import fail_interrupted_jobs
+from app.services.throttle import FailureThrottle
 
 API_PREFIX = "/api/v1"
 
@@ -53,6 +54,7 @@ def create_app(
     )
     app.state.settings = settings
     app.state.sessionmaker = factory
+    app.state.list_code_throttle = FailureThrottle(limit=10, window=60.0)
     install_error_handlers(app)
     app.add_middleware(GZipMiddleware, minimum_size=1024)  # walk lists go to phones on 3G
     app.add_middleware(

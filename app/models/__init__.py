@@ -8,7 +8,7 @@ from app.models.people import Household, Person
 from app.models.precinct import Precinct
 from app.models.survey import Survey, SurveyOption, SurveyQuestion
 from app.models.turf import Turf
-from app.models.walk_list import WalkList, WalkListAssignment, WalkListTarget
+from app.models.walk_list import WalkList, WalkListAssignment, WalkListCode, WalkListTarget
 
 __all__ = [
     "Campaign",
@@ -29,6 +29,7 @@ __all__ = [
     "User",
     "WalkList",
     "WalkListAssignment",
+    "WalkListCode",
     "WalkListTarget",
     "metadata",
 ]

@@ -3,7 +3,7 @@
 from datetime import datetime
 from enum import StrEnum
 
-from sqlalchemy import BigInteger, CheckConstraint, Column, ForeignKey, Text
+from sqlalchemy import BigInteger, CheckConstraint, Column, ForeignKey, Integer, Text
 from sqlmodel import Field, SQLModel
 
 from app.models.base import created_at_column, id_column
@@ -22,6 +22,10 @@ class Campaign(SQLModel, table=True):
     id: int | None = Field(default=None, sa_column=id_column())
     slug: str = Field(sa_column=Column(Text, nullable=False, unique=True))
     name: str = Field(sa_column=Column(Text, nullable=False))
+    # The last walk-list number handed out: numbers are printed on sheets, so never reused.
+    last_list_number: int = Field(
+        default=0, sa_column=Column(Integer, nullable=False, server_default="0")
+    )
     created_at: datetime | None = Field(default=None, sa_column=created_at_column())
 
 

@@ -45,6 +45,8 @@ class Contact(SQLModel, table=True):
             ["household.campaign_id", "household.id"],
             ondelete="CASCADE",
         ),
+        # A list's progress, and its deletion (which nulls walk_list_id), find contacts by list.
+        Index("ix_contact_campaign_id_walk_list_id", "campaign_id", "walk_list_id"),
         CheckConstraint(f"result in {RESULTS}", name="result_known"),
         CheckConstraint(f"source in {SOURCES}", name="source_known"),
     )

@@ -6,6 +6,7 @@ from typing import Any
 from sqlalchemy import (
     BigInteger,
     Column,
+    DateTime,
     ForeignKey,
     ForeignKeyConstraint,
     Integer,
@@ -107,4 +108,27 @@ class WalkListAssignment(SQLModel, table=True):
             BigInteger, ForeignKey("app_user.id", ondelete="CASCADE"), primary_key=True, index=True
         )
     )
+    created_at: datetime | None = Field(default=None, sa_column=created_at_column())
+
+
+class WalkListCode(SQLModel, table=True):
+    """A MiniVAN-style list code: a volunteer without an account types it to get a token for this
+    one list. Codes are global (typed without a campaign), so `code` is unique on its own."""
+
+    __tablename__ = "walk_list_code"
+    __table_args__ = (
+        ForeignKeyConstraint(
+            ["campaign_id", "walk_list_id"],
+            ["walk_list.campaign_id", "walk_list.id"],
+            ondelete="CASCADE",
+        ),
+    )
+
+    campaign_id: int = Field(sa_column=campaign_pk_column())
+    id: int | None = Field(default=None, sa_column=id_column())
+    walk_list_id: int = Field(sa_column=Column(BigInteger, nullable=False))
+    code: str = Field(sa_column=Column(Text, nullable=False, unique=True))
+    expires_at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
+    revoked_at: datetime | None = Field(default=None, sa_column=Column(DateTime(timezone=True)))
+    created_by: int | None = Field(default=None, sa_column=Column(BigInteger))
     created_at: datetime | None = Field(default=None, sa_column=created_at_column())

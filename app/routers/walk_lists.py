@@ -2,24 +2,20 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Header, Request, Response
 
-from app.deps import SessionDep, Staff, require_roles
-from app.models import Role
+from app.deps import ListWorker, ListWorkerOrGuest, SessionDep, Staff
 from app.pagination import Page, PageParams, make_page, page_params
+from app.schemas.list_codes import ListCodeIn, ListCodeOut
 from app.schemas.walk_lists import (
     AssignmentsIn,
     AssignmentsOut,
     WalkListIn,
     WalkListOut,
     WalkListPayload,
+    WalkListProgress,
 )
-from app.services import walk_lists
-from app.services.tenancy import Tenant
+from app.services import list_codes, progress, walk_lists
 
 router = APIRouter(prefix="/walk_lists", tags=["walk lists"])
-# Canvassers read the lists assigned to them; data entry reads every list of the campaign.
-Reader = Annotated[
-    Tenant, Depends(require_roles(Role.admin, Role.organizer, Role.data_entry, Role.canvasser))
-]
 
 
 @router.post("", status_code=201, response_model=WalkListOut)
@@ -32,7 +28,7 @@ async def create_walk_list(session: SessionDep, tenant: Staff, body: WalkListIn)
 async def list_walk_lists(
     request: Request,
     session: SessionDep,
-    tenant: Reader,
+    tenant: ListWorkerOrGuest,
     page: Annotated[PageParams, Depends(page_params)],
 ) -> Page[WalkListOut]:
     rows = await walk_lists.list_walk_lists(session, tenant, page)
@@ -46,7 +42,7 @@ async def list_walk_lists(
 )
 async def get_walk_list(
     session: SessionDep,
-    tenant: Reader,
+    tenant: ListWorkerOrGuest,
     list_id: int,
     if_none_match: Annotated[str | None, Header()] = None,
 ) -> Response:
@@ -70,4 +66,37 @@ async def assign(
 @router.delete("/{list_id}/assignments/{user_id}", status_code=204, response_class=Response)
 async def unassign(session: SessionDep, tenant: Staff, list_id: int, user_id: int) -> Response:
     await walk_lists.unassign(session, tenant, list_id, user_id)
+    return Response(status_code=204)
+
+
+@router.delete("/{list_id}", status_code=204, response_class=Response)
+async def delete_walk_list(session: SessionDep, tenant: Staff, list_id: int) -> Response:
+    """Delete a list with its targets, assignments and codes; its contacts stay as history."""
+    await walk_lists.delete_walk_list(session, tenant, list_id)
+    return Response(status_code=204)
+
+
+@router.get("/{list_id}/progress", response_model=WalkListProgress)
+async def get_progress(session: SessionDep, tenant: ListWorker, list_id: int) -> WalkListProgress:
+    return await progress.progress(session, tenant, list_id)
+
+
+@router.post("/{list_id}/codes", status_code=201, response_model=ListCodeOut)
+async def create_code(
+    session: SessionDep, tenant: Staff, list_id: int, body: ListCodeIn
+) -> ListCodeOut:
+    """A list code for volunteers without an account (`POST /auth/list_code`)."""
+    return await list_codes.create(session, tenant, list_id, body.expires_in_hours)
+
+
+@router.get("/{list_id}/codes", response_model=list[ListCodeOut])
+async def live_codes(session: SessionDep, tenant: Staff, list_id: int) -> list[ListCodeOut]:
+    """The list's codes that still work."""
+    return await list_codes.live_codes(session, tenant, list_id)
+
+
+@router.delete("/{list_id}/codes/{code}", status_code=204, response_class=Response)
+async def revoke_code(session: SessionDep, tenant: Staff, list_id: int, code: str) -> Response:
+    """Revoke a code: the tokens bought with it stop working at once."""
+    await list_codes.revoke(session, tenant, list_id, code)
     return Response(status_code=204)

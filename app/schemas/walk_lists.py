@@ -120,3 +120,20 @@ class AssignmentsIn(BaseModel):
 class AssignmentsOut(BaseModel):
     walk_list_id: int
     user_ids: list[int]
+
+
+class WalkListProgress(BaseModel):
+    """How far the canvass of a list has got, from the contacts synced or entered for it."""
+
+    walk_list_id: int
+    doors_total: int
+    doors_attempted: int = Field(description="Doors with at least one result on this list")
+    people_total: int
+    people_contacted: int = Field(
+        description="Targets someone spoke with: a result of canvassed, refused, hostile, "
+        "language_barrier, come_back or do_not_contact"
+    )
+    results: dict[str, int] = Field(description="Contacts on this list by result code")
+    answers: dict[int, dict[int, int]] = Field(
+        description="Answers by question id, then option id (every choice option, 0 included)"
+    )

@@ -8,12 +8,12 @@ from typing import Any
 import jwt
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.config import Settings
 from app.errors import Unauthorized
-from app.models import Campaign, Membership, Role, User
+from app.models import Campaign, Membership, Role, User, WalkListCode
 from app.services.tenancy import Tenant
 
 _hasher = PasswordHasher()
@@ -91,8 +91,11 @@ async def login(
 
 
 async def tenant_from_token(session: AsyncSession, settings: Settings, token: str) -> Tenant:
-    """Check the token, then the membership it names: a removed member loses access at once."""
+    """Check the token, then the membership (or list code) it names: a removed member, or a
+    revoked or expired code, loses access at once."""
     claims = decode_token(settings, token)
+    if "wl" in claims:
+        return await _guest_tenant(session, claims)
     try:
         user_id, campaign_id = int(claims["sub"]), int(claims["cid"])
     except (KeyError, TypeError, ValueError):
@@ -107,3 +110,35 @@ async def tenant_from_token(session: AsyncSession, settings: Settings, token: st
     if role is None:
         raise Unauthorized("This account no longer has access to the campaign")
     return Tenant(campaign_id=campaign_id, user_id=user_id, role=Role(role))
+
+
+async def _guest_tenant(session: AsyncSession, claims: dict[str, Any]) -> Tenant:
+    """A list-code token: a canvasser without an account, for the one list while its code lives."""
+    try:
+        kind, code_id = str(claims["sub"]).split(":")
+        campaign_id, list_id, name = int(claims["cid"]), int(claims["wl"]), str(claims["name"])
+        if kind != "code":
+            raise ValueError(kind)
+        code_pk = int(code_id)
+    except (KeyError, TypeError, ValueError):
+        raise Unauthorized("Invalid token") from None
+    live = (
+        await session.execute(
+            select(WalkListCode.id).where(
+                WalkListCode.campaign_id == campaign_id,
+                WalkListCode.id == code_pk,
+                WalkListCode.walk_list_id == list_id,
+                WalkListCode.revoked_at.is_(None),  # type: ignore[union-attr]
+                WalkListCode.expires_at > func.now(),
+            )
+        )
+    ).scalar_one_or_none()
+    if live is None:
+        raise Unauthorized("This list code has expired or was revoked")
+    return Tenant(
+        campaign_id=campaign_id,
+        user_id=None,
+        role=Role.canvasser,
+        walk_list_id=list_id,
+        guest_name=name,
+    )

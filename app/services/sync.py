@@ -47,9 +47,11 @@ async def _contexts(
     """The lists among `list_ids` that the caller may sync for, with doors and survey."""
     lists = (
         await session.execute(
-            visible_lists(
-                tenant, tenant_select(tenant, WalkList, WalkList.id, WalkList.survey_id)
-            ).where(WalkList.id.in_(list_ids))  # type: ignore[union-attr]
+            visible_lists(tenant, tenant_select(tenant, WalkList, WalkList.id, WalkList.survey_id))
+            .where(WalkList.id.in_(list_ids))  # type: ignore[union-attr]
+            # A list deleted meanwhile: its deletion waits for this sync to commit (the contacts
+            # then keep their history with a null list) instead of failing it halfway.
+            .with_for_update(key_share=True)
         )
     ).all()
     contexts = {row.id: ListContext() for row in lists}
@@ -269,12 +271,12 @@ async def sync(
     session: AsyncSession,
     tenant: Tenant,
     raw_items: list[Any],
-    canvasser_name: str | None = None,
 ) -> SyncOut:
     if len(raw_items) > MAX_SYNC_ITEMS:
         raise PayloadTooLarge(f"at most {MAX_SYNC_ITEMS} results per request; split the batch")
     now = datetime.now(UTC)
     outs: list[SyncItemOut | None] = [None] * len(raw_items)
+    canvasser_name: str | None = None
     parsed: list[tuple[int, SyncItem]] = []
     for index, raw in enumerate(raw_items):
         try:
@@ -286,7 +288,9 @@ async def sync(
                 status="rejected",
                 errors=validation_errors(exc.errors()),  # type: ignore[arg-type]
             )
-    if canvasser_name is None and tenant.user_id is not None:
+    if tenant.guest_name is not None:
+        canvasser_name = tenant.guest_name
+    elif tenant.user_id is not None:
         user = await session.get(User, tenant.user_id)
         canvasser_name = user.name if user else None
     contexts = await _contexts(session, tenant, {item.walk_list_id for _, item in parsed})

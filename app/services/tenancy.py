@@ -23,7 +23,14 @@ class Tenant:
     campaign_id: int
     user_id: int | None
     role: Role
-    walk_list_id: int | None = None  # set for list-code tokens: the one list they may use
+    # List-code tokens (volunteers without an account): the one list they may read and sync
+    # for, and the name they gave. Their role is canvasser, their user_id None.
+    walk_list_id: int | None = None
+    guest_name: str | None = None
+
+    @property
+    def is_guest(self) -> bool:
+        return self.walk_list_id is not None
 
 
 def tenant_select(tenant: Tenant, model: Any, *columns: Any) -> Select[Any]:

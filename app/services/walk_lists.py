@@ -10,12 +10,12 @@ import hashlib
 from datetime import date
 from typing import Any
 
-from sqlalchemy import delete, func, select, text
+from sqlalchemy import delete, select, text, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.errors import NotFound, Unprocessable
-from app.models import Membership, Role, Survey, Turf, WalkList, WalkListAssignment
+from app.models import Campaign, Membership, Role, Survey, Turf, WalkList, WalkListAssignment
 from app.pagination import PageParams
 from app.schemas.walk_lists import (
     AssignmentsOut,
@@ -27,8 +27,6 @@ from app.schemas.walk_lists import (
 from app.services.people import age_on
 from app.services.surveys import get_survey
 from app.services.tenancy import Tenant, get_owned, tenant_select
-
-_NUMBER_LOCK = 4343  # advisory-lock namespace: numbering the lists of campaign N
 
 _AGE = """CASE WHEN p.birth_date IS NOT NULL THEN date_part('year', age(current_date, p.birth_date))
                ELSE date_part('year', current_date) - p.birth_year END"""
@@ -105,12 +103,18 @@ def _out(w: WalkList) -> WalkListOut:
 
 
 async def _next_number(session: AsyncSession, tenant: Tenant) -> str:
-    """'CCCC-NNNN': the campaign, then the list's rank in it (printed on sheets, read aloud)."""
-    await session.execute(
-        text(f"SELECT pg_advisory_xact_lock({_NUMBER_LOCK}, :cid)"), {"cid": tenant.campaign_id}
-    )
-    count = (await session.execute(tenant_select(tenant, WalkList, func.count()))).scalar_one()
-    return f"{tenant.campaign_id:04d}-{count + 1:04d}"
+    """'CCCC-NNNN': the campaign, then the list's serial in it (printed on sheets, read aloud).
+    The campaign's counter is never wound back, so a deleted list's number is never reused; its
+    row lock serialises concurrent builds."""
+    serial = (
+        await session.execute(
+            update(Campaign)
+            .where(Campaign.id == tenant.campaign_id)  # type: ignore[arg-type]
+            .values(last_list_number=Campaign.last_list_number + 1)
+            .returning(Campaign.last_list_number)
+        )
+    ).scalar_one()
+    return f"{tenant.campaign_id:04d}-{serial:04d}"
 
 
 async def create_walk_list(session: AsyncSession, tenant: Tenant, data: WalkListIn) -> WalkListOut:
@@ -161,8 +165,10 @@ async def create_walk_list(session: AsyncSession, tenant: Tenant, data: WalkList
 
 
 def visible_lists(tenant: Tenant, stmt: Any) -> Any:
-    """Canvassers see only the lists assigned to them."""
-    if tenant.role == Role.canvasser:
+    """Canvassers see only the lists assigned to them; list-code tokens only their one list."""
+    if tenant.walk_list_id is not None:
+        stmt = stmt.where(WalkList.id == tenant.walk_list_id)
+    elif tenant.role == Role.canvasser:
         assigned = select(WalkListAssignment.walk_list_id).where(
             WalkListAssignment.campaign_id == tenant.campaign_id,
             WalkListAssignment.user_id == tenant.user_id,
@@ -171,7 +177,7 @@ def visible_lists(tenant: Tenant, stmt: Any) -> Any:
     return stmt
 
 
-async def _get_visible(session: AsyncSession, tenant: Tenant, list_id: int) -> WalkList:
+async def get_visible(session: AsyncSession, tenant: Tenant, list_id: int) -> WalkList:
     stmt = visible_lists(tenant, tenant_select(tenant, WalkList).where(WalkList.id == list_id))
     walk_list = (await session.execute(stmt)).scalar_one_or_none()
     if walk_list is None:
@@ -206,7 +212,7 @@ _PAYLOAD_PEOPLE = """
 
 
 async def payload(session: AsyncSession, tenant: Tenant, list_id: int) -> WalkListPayload:
-    walk_list = await _get_visible(session, tenant, list_id)
+    walk_list = await get_visible(session, tenant, list_id)
     survey = await get_survey(session, tenant, walk_list.survey_id)
     rows = (
         await session.execute(text(_PAYLOAD_PEOPLE), {"cid": tenant.campaign_id, "id": list_id})
@@ -233,6 +239,14 @@ async def payload(session: AsyncSession, tenant: Tenant, list_id: int) -> WalkLi
             "questions": [q.model_dump(exclude={"profile_field"}) for q in survey.questions],
         },
     })  # fmt: skip
+
+
+async def delete_walk_list(session: AsyncSession, tenant: Tenant, list_id: int) -> None:
+    """Targets, assignments and codes go with the list; contacts stay as history (their list
+    becomes null). The row lock waits for syncs in flight to this list (they hold KEY SHARE)."""
+    walk_list = await get_owned(session, tenant, WalkList, list_id)
+    await session.delete(walk_list)
+    await session.flush()
 
 
 def etag_of(body: bytes) -> str:
