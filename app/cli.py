@@ -15,7 +15,7 @@ from app.config import get_settings
 from app.db import make_engine, make_sessionmaker, session_scope
 from app.errors import AppError
 from app.models import Campaign, Role
-from app.services import demo
+from app.services import demo, demo_canvass
 from app.services.precincts import import_precincts
 from app.services.tenancy import Tenant
 from app.services.users import create_campaign
@@ -138,28 +138,40 @@ def import_voters_cmd(
 
 @cli.command("load-demo")
 def load_demo_cmd() -> None:
-    """Load the demo campaign (Cambridge, MA) unless it is already there."""
+    """Load the demo campaign (Cambridge, MA) and its canvass, whatever is not there yet."""
 
-    async def work(session: AsyncSession) -> dict[str, Any] | None:
-        if await demo.demo_exists(session):
-            return None
-        return await demo.load_demo(session)
+    async def work(session: AsyncSession) -> tuple[dict[str, Any] | None, dict[str, Any] | None]:
+        loaded = None if await demo.demo_exists(session) else await demo.load_demo(session)
+        campaign_id = (
+            await session.execute(select(Campaign.id).where(Campaign.slug == demo.SLUG))
+        ).scalar_one()
+        return loaded, await demo_canvass.load_canvass(session, campaign_id)
 
-    result = _run(work)
-    if result is None:
+    loaded, canvass = _run(work)
+    if loaded is None:
         typer.echo("demo campaign already loaded")
     else:
         typer.echo(
-            f"demo campaign loaded: {result['precincts']} precincts, {result['people']} people"
+            f"demo campaign loaded: {loaded['precincts']} precincts, {loaded['people']} people"
         )
+    if canvass is not None:
+        lists = ", ".join(f"{number} ({doors} doors)" for number, doors in canvass["lists"])
+        typer.echo(f"demo canvass: survey '{canvass['survey']}', walk lists {lists}")
 
 
 @cli.command("demo-logins")
 def demo_logins_cmd() -> None:
-    """Print the demo users and their password."""
+    """Print the demo users, their password, and a working list code."""
     typer.echo(f"  demo logins (campaign '{demo.SLUG}', password '{demo.PASSWORD}'):")
     for user in demo.USERS:
         typer.echo(f"    {user.role.value:<11} {user.email}")
+
+    async def work(session: AsyncSession) -> tuple[str, str] | None:
+        return await demo_canvass.live_list_code(session, demo.SLUG)
+
+    found = _run(work)
+    if found is not None:
+        typer.echo(f"  list code for walk list {found[0]}: {found[1]}")
 
 
 def main() -> None:

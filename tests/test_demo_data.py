@@ -2,11 +2,13 @@
 city's own ward_precinct column for the address points."""
 
 import csv
+from typing import Any
 
 from httpx import AsyncClient
-from sqlalchemy.ext.asyncio import AsyncConnection
+from sqlalchemy.ext.asyncio import AsyncConnection, async_sessionmaker
 
-from app.services import demo
+from app.services import demo, demo_canvass
+from app.services.demo_canvass import TURF_PRECINCTS
 from tests.conftest import CampaignFixture, sql
 from tests.helpers import API, upload_voters, voter_csv
 
@@ -75,3 +77,39 @@ def test_demo_generator_is_deterministic() -> None:
     assert first == second
     assert 200 <= len(first) <= 800
     assert len({r[0] for r in first}) == len(first)
+
+
+async def test_demo_canvass_is_a_working_loop(
+    client: AsyncClient, camp: CampaignFixture, sessionmaker: async_sessionmaker[Any]
+) -> None:
+    """The demo's survey, turfs, assigned lists and list code, on its real precincts."""
+    collection = {"type": "FeatureCollection", "features": demo.precinct_features()}
+    params = {"code_property": "WardPrecinct", "name_property": "name"}
+    await client.post(
+        f"{API}/precincts/import", json=collection, params=params, headers=camp.organizer.headers
+    )
+    with (demo.CAMBRIDGE / "addresses.csv").open(newline="", encoding="utf-8") as f:
+        chosen = [a for a in csv.DictReader(f) if a["ward_precinct"] in TURF_PRECINCTS][:60]
+    rows = [{"voter_id": f"D{i}", "first_name": "Pat", "last_name": f"Doe{i}", **{
+             k: a[k] for k in ("house_number", "street", "city", "lon", "lat")}}
+            for i, a in enumerate(chosen)]  # fmt: skip
+    columns = ["voter_id", "first_name", "last_name", "house_number", "street", "city"]
+    await upload_voters(client, camp.organizer.headers, voter_csv(rows, [*columns, "lon", "lat"]))
+
+    async with sessionmaker() as session:
+        loaded = await demo_canvass.load_canvass(session, camp.id)
+        assert await demo_canvass.load_canvass(session, camp.id) is None  # only once
+        number, code = await demo_canvass.live_list_code(session, camp.slug)  # type: ignore[misc]
+        assert await demo_canvass.live_list_code(session, camp.slug) == (number, code)
+        await session.commit()
+    assert loaded is not None and len(loaded["lists"]) == 3
+    assert sum(doors for _, doors in loaded["lists"]) == len({(a["house_number"], a["street"])
+                                                             for a in chosen})  # fmt: skip
+
+    mine = (await client.get(f"{API}/walk_lists", headers=camp.canvasser.headers)).json()
+    assert [w["number"] for w in mine["results"]] == [loaded["lists"][0][0]]
+    survey = (await client.get(f"{API}/surveys", headers=camp.organizer.headers)).json()
+    assert [s["name"] for s in survey["results"]] == ["Cambridge door script"]
+    token = await client.post(f"{API}/auth/list_code", json={"code": code, "name": "Sam"})
+    assert token.status_code == 200
+    assert number == loaded["lists"][2][0]
