@@ -26,6 +26,12 @@ RESULTS = (
     "hostile", "come_back", "wrong_address", "do_not_contact",
 )  # fmt: skip
 SOURCES = ("app", "paper", "import", "api")
+# The short codes printed on walk sheets and typed back by data entry.
+RESULT_CODES = {
+    "C": "canvassed", "NH": "not_home", "R": "refused", "M": "moved", "D": "deceased",
+    "I": "inaccessible", "LB": "language_barrier", "H": "hostile", "CB": "come_back",
+    "WA": "wrong_address", "DNC": "do_not_contact",
+}  # fmt: skip
 
 
 class Contact(SQLModel, table=True):

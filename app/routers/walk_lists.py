@@ -1,6 +1,6 @@
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Header, Request, Response
+from fastapi import APIRouter, Depends, Header, Query, Request, Response
 
 from app.deps import ListWorker, ListWorkerOrGuest, SessionDep, Staff
 from app.pagination import Page, PageParams, make_page, page_params
@@ -13,7 +13,7 @@ from app.schemas.walk_lists import (
     WalkListPayload,
     WalkListProgress,
 )
-from app.services import list_codes, progress, walk_lists
+from app.services import list_codes, progress, walk_lists, walk_sheet
 
 router = APIRouter(prefix="/walk_lists", tags=["walk lists"])
 
@@ -74,6 +74,28 @@ async def delete_walk_list(session: SessionDep, tenant: Staff, list_id: int) -> 
     """Delete a list with its targets, assignments and codes; its contacts stay as history."""
     await walk_lists.delete_walk_list(session, tenant, list_id)
     return Response(status_code=204)
+
+
+@router.get(
+    "/{list_id}/sheet.pdf",
+    response_class=Response,
+    responses={200: {"content": {"application/pdf": {}}, "description": "The walk sheet"}},
+)
+async def get_sheet(
+    session: SessionDep,
+    tenant: ListWorker,
+    list_id: int,
+    paper: Annotated[walk_sheet.Paper, Query(description="letter or a4")] = "letter",
+) -> Response:
+    """The printed walk sheet: one row per person in walking order, with the list's line
+    numbers, boxes for the result code and each answer, and a QR code on every page."""
+    pdf = await walk_sheet.sheet_pdf(session, tenant, list_id, paper)
+    filename = f"walk-list-{list_id}.pdf"
+    return Response(
+        pdf,
+        media_type="application/pdf",
+        headers={"Content-Disposition": f'inline; filename="{filename}"'},
+    )
 
 
 @router.get("/{list_id}/progress", response_model=WalkListProgress)
