@@ -74,6 +74,13 @@ class Contact(SQLModel, table=True):
     received_at: datetime | None = Field(default=None, sa_column=created_at_column())
     lon: float | None = Field(default=None, sa_column=Column(Double))
     lat: float | None = Field(default=None, sa_column=Column(Double))
+    # Who typed it in (paper entry, results upload); the canvasser may be unknown then.
+    entered_by: int | None = Field(
+        default=None, sa_column=Column(BigInteger, ForeignKey("app_user.id", ondelete="SET NULL"))
+    )
+    # A paper entry typed again with `replace`: the old one is kept, pointing at its successor.
+    superseded_by: int | None = Field(default=None, sa_column=Column(BigInteger))
+    superseded_at: datetime | None = Field(default=None, sa_column=Column(DateTime(timezone=True)))
 
 
 class ContactTarget(SQLModel, table=True):

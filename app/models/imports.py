@@ -33,6 +33,7 @@ class ImportJob(SQLModel, table=True):
     created: int = Field(default=0, sa_column=_count())
     updated: int = Field(default=0, sa_column=_count())
     rejected: int = Field(default=0, sa_column=_count())
+    duplicates: int = Field(default=0, sa_column=_count())
     without_precinct: int = Field(default=0, sa_column=_count())
     errors: list[dict[str, Any]] = Field(
         default_factory=list,

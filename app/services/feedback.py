@@ -69,7 +69,8 @@ _WINNERS = """
     ON CONFLICT (campaign_id, person_id, field) DO UPDATE
         SET value = excluded.value, contact_id = excluded.contact_id,
             knocked_at = excluded.knocked_at
-        WHERE excluded.knocked_at > s.knocked_at
+        -- Ties of event time go to the later contact (a paper entry replacing another).
+        WHERE (excluded.knocked_at, excluded.contact_id) > (s.knocked_at, s.contact_id)
     RETURNING person_id, field, value
 """
 

@@ -18,19 +18,12 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.errors import PayloadTooLarge, validation_errors
 from app.models import User, WalkList
 from app.schemas.sync import MAX_SYNC_ITEMS, SyncItem, SyncItemOut, SyncOut
-from app.services import feedback
-from app.services.feedback import RESULT_FIELDS, Fact, Touch, option_facts
+from app.services import contact_record
+from app.services.contact_record import NewContact, Question
 from app.services.tenancy import Tenant, tenant_select
 from app.services.walk_lists import visible_lists
 
 CLOCK_SKEW = timedelta(minutes=5)
-
-
-@dataclass
-class Question:
-    kind: str
-    profile_field: str | None
-    options: dict[int, dict[str, Any]] = field(default_factory=dict)  # option id -> effects
 
 
 @dataclass
@@ -150,123 +143,6 @@ def _check_answer(
     return []
 
 
-async def _insert_contacts(
-    session: AsyncSession, tenant: Tenant, items: list[SyncItem], canvasser_name: str | None
-) -> dict[UUID, int]:
-    """Insert the contacts that are new; the ids of those created, by client_id."""
-    params = {
-        "cid": tenant.campaign_id,
-        "canvasser_id": tenant.user_id,
-        "canvasser_name": canvasser_name,
-        "client_ids": [i.client_id for i in items],
-        "lists": [i.walk_list_id for i in items],
-        "households": [i.household_id for i in items],
-        "persons": [i.person_id for i in items],
-        "results": [i.result for i in items],
-        "notes": [i.note for i in items],
-        "times": [i.knocked_at for i in items],
-        "lons": [i.location.lon if i.location else None for i in items],
-        "lats": [i.location.lat if i.location else None for i in items],
-    }
-    rows = await session.execute(
-        text(
-            """
-            INSERT INTO contact (campaign_id, client_id, walk_list_id, household_id, person_id,
-                                 canvasser_id, canvasser_name, result, note, source, knocked_at,
-                                 lon, lat)
-            SELECT :cid, client_id, list_id, household_id, person_id, :canvasser_id,
-                   :canvasser_name, result, note, 'app', knocked_at, lon, lat
-            FROM unnest(CAST(:client_ids AS uuid[]), CAST(:lists AS bigint[]),
-                        CAST(:households AS bigint[]), CAST(:persons AS bigint[]),
-                        CAST(:results AS text[]), CAST(:notes AS text[]),
-                        CAST(:times AS timestamptz[]), CAST(:lons AS float8[]),
-                        CAST(:lats AS float8[]))
-                 AS x(client_id, list_id, household_id, person_id, result, note, knocked_at,
-                      lon, lat)
-            ORDER BY client_id
-            ON CONFLICT (campaign_id, client_id) DO NOTHING
-            RETURNING id, client_id
-            """
-        ),
-        params,
-    )
-    return {client_id: contact_id for contact_id, client_id in rows}
-
-
-async def _existing(
-    session: AsyncSession, tenant: Tenant, client_ids: list[UUID]
-) -> dict[UUID, int]:
-    if not client_ids:
-        return {}
-    rows = await session.execute(
-        text(
-            "SELECT client_id, id FROM contact"
-            " WHERE campaign_id = :cid AND client_id = ANY(CAST(:ids AS uuid[]))"
-        ),
-        {"cid": tenant.campaign_id, "ids": client_ids},
-    )
-    return dict(rows.all())
-
-
-async def _record_details(
-    session: AsyncSession,
-    tenant: Tenant,
-    created: list[tuple[int, SyncItem, list[int]]],
-) -> None:
-    """Targets (who each contact speaks for) and answers of the new contacts."""
-    targets = [(cid_, p) for cid_, _, people in created for p in people]
-    responses = [(cid_, r) for cid_, item, _ in created for r in item.responses]
-    params: dict[str, Any] = {"cid": tenant.campaign_id}
-    if targets:
-        await session.execute(
-            text(
-                "INSERT INTO contact_target (campaign_id, contact_id, person_id)"
-                " SELECT :cid, * FROM unnest(CAST(:contacts AS bigint[]),"
-                " CAST(:people AS bigint[]))"
-            ),
-            params | {"contacts": [c for c, _ in targets], "people": [p for _, p in targets]},
-        )
-    if responses:
-        await session.execute(
-            text(
-                """INSERT INTO contact_response
-                       (campaign_id, contact_id, question_id, option_ids, text, number)
-                   SELECT :cid, c, q, ARRAY(SELECT jsonb_array_elements_text(o))::bigint[], t, n
-                   FROM unnest(CAST(:contacts AS bigint[]), CAST(:questions AS bigint[]),
-                               CAST(:options AS jsonb[]), CAST(:texts AS text[]),
-                               CAST(:numbers AS float8[])) AS x(c, q, o, t, n)"""
-            ),
-            params
-            | {
-                "contacts": [c for c, _ in responses],
-                "questions": [r.question_id for _, r in responses],
-                "options": [json_list(r.option_ids) for _, r in responses],
-                "texts": [r.text for _, r in responses],
-                "numbers": [r.number for _, r in responses],
-            },
-        )
-
-
-def json_list(values: list[int] | None) -> str:
-    return "[" + ",".join(str(int(v)) for v in values or []) + "]"
-
-
-def _facts(contact_id: int, item: SyncItem, people: list[int], context: ListContext) -> list[Fact]:
-    at = item.knocked_at
-    facts: list[Fact] = []
-    for person in people:
-        if item.result in RESULT_FIELDS:
-            facts.append(Fact(person, RESULT_FIELDS[item.result], True, contact_id, at))
-        for response in item.responses:
-            question = context.questions[response.question_id]
-            for option_id in response.option_ids or []:
-                facts += option_facts(question.options[option_id] or {}, person, contact_id, at)
-            if question.profile_field:
-                value = response.text if question.kind == "text" else response.number
-                facts.append(Fact(person, question.profile_field, value, contact_id, at))
-    return facts
-
-
 async def sync(
     session: AsyncSession,
     tenant: Tenant,
@@ -310,32 +186,27 @@ async def sync(
             first_in_batch[item.client_id] = index
             good.append((index, item))
 
-    created_ids = (
-        await _insert_contacts(session, tenant, [i for _, i in good], canvasser_name)
-        if good
-        else {}
-    )
-    earlier = await _existing(
+    created_ids = await contact_record.record(
+        session,
+        tenant,
+        [
+            NewContact(item, _people(item, contexts[item.walk_list_id]),
+                       contexts[item.walk_list_id].questions)
+            for _, item in good
+        ],
+        source="app",
+        canvasser_name=canvasser_name,
+    )  # fmt: skip
+    earlier = await contact_record.existing(
         session, tenant, [i.client_id for _, i in good if i.client_id not in created_ids]
     )
-    created: list[tuple[int, SyncItem, list[int]]] = []
     for index, item in good:
-        if item.client_id in created_ids:
-            contact_id = created_ids[item.client_id]
-            context = contexts[item.walk_list_id]
-            people = (
-                [item.person_id] if item.person_id else sorted(context.doors[item.household_id])
-            )
-            created.append((contact_id, item, people))
-            outs[index] = SyncItemOut(
-                client_id=str(item.client_id), status="created", contact_id=contact_id
-            )
-        else:
-            outs[index] = SyncItemOut(
-                client_id=str(item.client_id),
-                status="duplicate",
-                contact_id=earlier.get(item.client_id),
-            )
+        created_id = created_ids.get(item.client_id)
+        outs[index] = SyncItemOut(
+            client_id=str(item.client_id),
+            status="created" if created_id else "duplicate",
+            contact_id=created_id or earlier.get(item.client_id),
+        )
     for index, item in repeats:
         first = outs[first_in_batch[item.client_id]]
         outs[index] = SyncItemOut(
@@ -343,15 +214,9 @@ async def sync(
             status="duplicate",
             contact_id=first.contact_id if first else None,
         )
-
-    await _record_details(session, tenant, created)
-    facts = [
-        f
-        for cid_, item, people in created
-        for f in _facts(cid_, item, people, contexts[item.walk_list_id])
-    ]
-    touches = [Touch(p, item.knocked_at) for _, item, people in created for p in people]
-    await feedback.apply(session, tenant.campaign_id, facts, touches)
-    wrong = {item.household_id for _, item, _ in created if item.result == "wrong_address"}
-    await feedback.flag_wrong_addresses(session, tenant.campaign_id, wrong)
     return SyncOut(results=[o for o in outs if o is not None])
+
+
+def _people(item: SyncItem, context: ListContext) -> list[int]:
+    """Who a result speaks for: its person, or every target at the door."""
+    return [item.person_id] if item.person_id else sorted(context.doors[item.household_id])
