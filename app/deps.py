@@ -70,6 +70,8 @@ AnyMember = Annotated[Tenant, Depends(get_tenant)]
 Admin = Annotated[Tenant, Depends(require_roles(Role.admin))]
 # Organizers and admins: voter data, turf, lists, imports.
 Staff = Annotated[Tenant, Depends(require_roles(Role.admin, Role.organizer))]
+# Typing in paper results: data entry, organizers, admins.
+DataEntry = Annotated[Tenant, Depends(require_roles(Role.admin, Role.organizer, Role.data_entry))]
 # Everyone who works lists: canvassers (their assigned lists) and data entry (every list).
 ListWorker = Annotated[
     Tenant, Depends(require_roles(Role.admin, Role.organizer, Role.data_entry, Role.canvasser))

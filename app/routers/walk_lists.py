@@ -2,9 +2,10 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Header, Query, Request, Response
 
-from app.deps import ListWorker, ListWorkerOrGuest, SessionDep, Staff
+from app.deps import DataEntry, ListWorker, ListWorkerOrGuest, SessionDep, Staff
 from app.pagination import Page, PageParams, make_page, page_params
 from app.schemas.list_codes import ListCodeIn, ListCodeOut
+from app.schemas.paper_entries import PaperEntriesIn, PaperEntriesOut
 from app.schemas.walk_lists import (
     AssignmentsIn,
     AssignmentsOut,
@@ -13,7 +14,7 @@ from app.schemas.walk_lists import (
     WalkListPayload,
     WalkListProgress,
 )
-from app.services import list_codes, progress, walk_lists, walk_sheet
+from app.services import list_codes, paper_entries, progress, walk_lists, walk_sheet
 
 router = APIRouter(prefix="/walk_lists", tags=["walk lists"])
 
@@ -96,6 +97,16 @@ async def get_sheet(
         media_type="application/pdf",
         headers={"Content-Disposition": f'inline; filename="{filename}"'},
     )
+
+
+@router.post("/{list_id}/paper_entries", response_model=PaperEntriesOut)
+async def enter_paper(
+    session: SessionDep, tenant: DataEntry, list_id: int, body: PaperEntriesIn
+) -> PaperEntriesOut:
+    """Type in a walk sheet: by line, with the printed result and option codes. One answer per
+    entry, in order: `created`, `duplicate` (the line was entered from paper before),
+    `replaced` (with `replace`; the old entry is kept, superseded) or `rejected`."""
+    return await paper_entries.enter_for_list(session, tenant, list_id, body.entries, body.replace)
 
 
 @router.get("/{list_id}/progress", response_model=WalkListProgress)

@@ -85,3 +85,7 @@ class ContactOut(BaseModel):
     canvasser: CanvasserRef | None
     responses: list[ResponseOut]
     note: str | None
+    entered_by: int | None = Field(description="Who typed it in (paper, uploads)")
+    superseded_by: int | None = Field(
+        description="The paper entry that replaced this one; it no longer counts in progress"
+    )

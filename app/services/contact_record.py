@@ -38,6 +38,7 @@ async def record(
     contacts: list[NewContact],
     *,
     source: str,
+    canvasser_id: int | None = None,
     canvasser_name: str | None = None,
     entered_by: int | None = None,
 ) -> dict[UUID, int]:
@@ -45,7 +46,13 @@ async def record(
     if not contacts:
         return {}
     created_ids = await _insert_contacts(
-        session, tenant, [c.item for c in contacts], source, canvasser_name, entered_by
+        session,
+        tenant,
+        [c.item for c in contacts],
+        source,
+        canvasser_id,
+        canvasser_name,
+        entered_by,
     )
     created = [
         (created_ids[c.item.client_id], c) for c in contacts if c.item.client_id in created_ids
@@ -64,13 +71,14 @@ async def _insert_contacts(
     tenant: Tenant,
     items: list[SyncItem],
     source: str,
+    canvasser_id: int | None,
     canvasser_name: str | None,
     entered_by: int | None,
 ) -> dict[UUID, int]:
     """Insert the contacts that are new; the ids of those created, by client_id."""
     params = {
         "cid": tenant.campaign_id,
-        "canvasser_id": tenant.user_id,
+        "canvasser_id": canvasser_id,
         "canvasser_name": canvasser_name,
         "source": source,
         "entered_by": entered_by,

@@ -12,6 +12,7 @@ from app.services.tenancy import Tenant, get_owned
 _HISTORY = """
     SELECT c.id, c.client_id, c.result, c.knocked_at, c.received_at, c.source, c.walk_list_id,
            c.canvasser_id, coalesce(u.name, c.canvasser_name) AS canvasser, c.note,
+           c.entered_by, c.superseded_by,
            coalesce((SELECT jsonb_agg(jsonb_build_object(
                         'question_id', r.question_id, 'option_ids', r.option_ids,
                         'text', r.text, 'number', r.number) ORDER BY r.question_id)
@@ -53,6 +54,8 @@ async def history(
             canvasser=CanvasserRef(id=r.canvasser_id, name=r.canvasser) if r.canvasser else None,
             responses=[ResponseOut(**x) for x in r.responses],
             note=r.note,
+            entered_by=r.entered_by,
+            superseded_by=r.superseded_by,
         )
         for r in rows
     ]

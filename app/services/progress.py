@@ -15,14 +15,15 @@ _COUNTS = """
            (SELECT count(DISTINCT t.person_id)
             FROM contact c2
             JOIN contact_target t ON t.campaign_id = c2.campaign_id AND t.contact_id = c2.id
-            WHERE c2.campaign_id = :cid AND c2.walk_list_id = :id
+            WHERE c2.campaign_id = :cid AND c2.walk_list_id = :id AND c2.superseded_by IS NULL
               AND c2.result = ANY(CAST(:reached AS text[]))) AS people_contacted,
            coalesce((SELECT jsonb_object_agg(result, n) FROM (
                 SELECT result, count(*) AS n FROM contact
-                WHERE campaign_id = :cid AND walk_list_id = :id GROUP BY result) r),
+                WHERE campaign_id = :cid AND walk_list_id = :id AND superseded_by IS NULL
+                GROUP BY result) r),
                '{}') AS results
     FROM contact c
-    WHERE c.campaign_id = :cid AND c.walk_list_id = :id
+    WHERE c.campaign_id = :cid AND c.walk_list_id = :id AND c.superseded_by IS NULL
 """
 
 _ANSWERS = """
@@ -31,7 +32,7 @@ _ANSWERS = """
         FROM contact c
         JOIN contact_response r ON r.campaign_id = c.campaign_id AND r.contact_id = c.id
         CROSS JOIN unnest(r.option_ids) AS o(option_id)
-        WHERE c.campaign_id = :cid AND c.walk_list_id = :id
+        WHERE c.campaign_id = :cid AND c.walk_list_id = :id AND c.superseded_by IS NULL
         GROUP BY 1, 2
     )
     SELECT q.id AS question_id, so.id AS option_id, coalesce(chosen.n, 0) AS n

@@ -195,6 +195,7 @@ async def sync(
             for _, item in good
         ],
         source="app",
+        canvasser_id=tenant.user_id,
         canvasser_name=canvasser_name,
     )  # fmt: skip
     earlier = await contact_record.existing(

@@ -1,0 +1,49 @@
+from datetime import date
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+
+from app.schemas.sync import ItemError
+
+MAX_PAPER_ENTRIES = 1000
+Answer = str | float | list[str]
+
+
+class PaperEntry(BaseModel):
+    """One line of a walk sheet as typed in: the codes exactly as printed on the sheet."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    line: int = Field(ge=1)
+    result: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=32)]
+    answers: dict[str, Answer] = Field(
+        default_factory=dict,
+        description='By question number: an option code ("2"), several codes (["H", "T"]) for '
+        "a multiple-choice question, the text, or the number",
+    )
+    note: str | None = Field(default=None, max_length=5000)
+    knocked_on: date | None = Field(default=None, description="Default: the day the list was built")
+    replace: bool | None = Field(default=None, description="Overrides the request's `replace`")
+
+
+class PaperEntriesIn(BaseModel):
+    """Entries are checked one by one, so one mistyped line never sinks the others."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    entries: list[Any] = Field(description=f"At most {MAX_PAPER_ENTRIES} (more: 413)")
+    replace: bool = Field(
+        default=False,
+        description="Replace lines already entered from paper (the old entry is kept, superseded)",
+    )
+
+
+class PaperEntryOut(BaseModel):
+    line: int | None
+    status: Literal["created", "duplicate", "replaced", "rejected"]
+    contact_id: int | None = None
+    errors: list[ItemError] | None = None
+
+
+class PaperEntriesOut(BaseModel):
+    results: list[PaperEntryOut]
