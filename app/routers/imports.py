@@ -5,10 +5,11 @@ from typing import Annotated
 from fastapi import APIRouter, BackgroundTasks, Request, UploadFile
 from fastapi.params import File
 
-from app.deps import SessionDep, Staff
+from app.deps import DataEntry, SessionDep, Staff
 from app.errors import Unprocessable
 from app.schemas.imports import ImportJobOut, ImportQueued
 from app.services import imports
+from app.services.tenancy import Tenant
 
 router = APIRouter(prefix="/imports", tags=["imports"])
 CHUNK = 1 << 20
@@ -24,6 +25,22 @@ async def _spool(request: Request, upload: UploadFile) -> str:
     return path
 
 
+async def _queue(
+    request: Request,
+    session: SessionDep,
+    tenant: Tenant,
+    background: BackgroundTasks,
+    file: UploadFile,
+    kind: str,
+) -> ImportQueued:
+    if not file.filename and not file.size:
+        raise Unprocessable("The upload is empty", [{"loc": "body.file", "message": "empty"}])
+    path = await _spool(request, file)
+    job = await imports.queue_job(session, tenant, kind, file.filename)
+    background.add_task(imports.run_job, request.app.state.sessionmaker, tenant, job.id, kind, path)
+    return ImportQueued(id=job.id, status=job.status or "queued")  # type: ignore[arg-type]
+
+
 @router.post("/voters", status_code=202, response_model=ImportQueued)
 async def import_voters(
     request: Request,
@@ -33,16 +50,26 @@ async def import_voters(
     file: Annotated[UploadFile, File(description="Voter file, CSV, UTF-8")],
 ) -> ImportQueued:
     """Queue a voter-file import; poll `GET /imports/{id}` for its outcome."""
-    if not file.filename and not file.size:
-        raise Unprocessable("The upload is empty", [{"loc": "body.file", "message": "empty"}])
-    path = await _spool(request, file)
-    job = await imports.queue_job(session, tenant, "voters", file.filename)
-    background.add_task(
-        imports.run_job, request.app.state.sessionmaker, tenant.campaign_id, job.id, "voters", path
-    )
-    return ImportQueued(id=job.id, status=job.status or "queued")  # type: ignore[arg-type]
+    return await _queue(request, session, tenant, background, file, "voters")
+
+
+@router.post("/canvass_results", status_code=202, response_model=ImportQueued)
+async def import_canvass_results(
+    request: Request,
+    session: SessionDep,
+    tenant: DataEntry,
+    background: BackgroundTasks,
+    file: Annotated[
+        UploadFile,
+        File(description="CSV: list_number, line, result, q1..qN, note, date (UTF-8)"),
+    ],
+) -> ImportQueued:
+    """Queue an upload of paper results (the rules of paper entry, row by row); poll
+    `GET /imports/{id}`: created, duplicates, rejected, and errors by line and column."""
+    return await _queue(request, session, tenant, background, file, "canvass_results")
 
 
 @router.get("/{import_id}", response_model=ImportJobOut)
-async def get_import(session: SessionDep, tenant: Staff, import_id: int) -> ImportJobOut:
+async def get_import(session: SessionDep, tenant: DataEntry, import_id: int) -> ImportJobOut:
+    """A job's outcome. Data entry sees the jobs of results uploads only."""
     return await imports.get_job(session, tenant, import_id)

@@ -24,6 +24,7 @@ class ImportJobOut(BaseModel):
     created: int
     updated: int
     rejected: int
+    duplicates: int
     without_precinct: int
     errors: list[ImportError_]
     created_at: datetime | None

@@ -11,21 +11,41 @@ import logging
 import os
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
-from typing import IO, Any
+from typing import IO, Any, Protocol
 
 from sqlalchemy import update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from app.db import session_scope
-from app.models import ImportJob
+from app.errors import NotFound
+from app.models import ImportJob, Role
 from app.schemas.imports import ImportJobOut
+from app.services.canvass_results import import_canvass_results
 from app.services.tenancy import Tenant, get_owned
-from app.services.voter_import import CsvFileError, VoterImportResult, import_voters
+from app.services.voter_import import CsvFileError, import_voters
 
 log = logging.getLogger("doorstep.imports")
 
-Runner = Callable[[AsyncSession, int, IO[bytes]], Awaitable[VoterImportResult]]
-RUNNERS: dict[str, Runner] = {"voters": import_voters}
+
+class Outcome(Protocol):
+    """What a finished job reports (every runner's result has these)."""
+
+    rows_read: int
+    created: int
+    updated: int
+    rejected: int
+    duplicates: int
+    without_precinct: int
+    errors: list[dict[str, Any]]
+
+
+Runner = Callable[[AsyncSession, Tenant, IO[bytes]], Awaitable[Outcome]]
+RUNNERS: dict[str, Runner] = {
+    "voters": lambda session, tenant, stream: import_voters(session, tenant.campaign_id, stream),
+    "canvass_results": import_canvass_results,
+}
+# Data entry sees the jobs of the kinds it may start; the voter file is for organizers.
+DATA_ENTRY_KINDS = ("canvass_results",)
 
 
 async def queue_job(
@@ -41,6 +61,8 @@ async def queue_job(
 
 async def get_job(session: AsyncSession, tenant: Tenant, job_id: int) -> ImportJobOut:
     job = await get_owned(session, tenant, ImportJob, job_id)
+    if tenant.role == Role.data_entry and job.kind not in DATA_ENTRY_KINDS:
+        raise NotFound(f"import_job {job_id} not found")
     return ImportJobOut.model_validate(job, from_attributes=True)
 
 
@@ -56,15 +78,16 @@ async def _set(
 
 
 async def run_job(
-    factory: async_sessionmaker[AsyncSession], campaign_id: int, job_id: int, kind: str, path: str
+    factory: async_sessionmaker[AsyncSession], tenant: Tenant, job_id: int, kind: str, path: str
 ) -> None:
-    """Run one queued job on the file at `path`, then delete the file."""
+    """Run one queued job on the file at `path`, as the user who queued it; delete the file."""
+    campaign_id = tenant.campaign_id
     try:
         await _set(factory, campaign_id, job_id, status="running", started_at=datetime.now(UTC))
         try:
             async with session_scope(factory) as session:
                 with open(path, "rb") as stream:  # noqa: ASYNC230 (read in worker threads)
-                    result = await RUNNERS[kind](session, campaign_id, stream)
+                    result = await RUNNERS[kind](session, tenant, stream)
                 await session.execute(
                     update(ImportJob)
                     .where(ImportJob.campaign_id == campaign_id, ImportJob.id == job_id)  # type: ignore[arg-type]
@@ -75,6 +98,7 @@ async def run_job(
                         created=result.created,
                         updated=result.updated,
                         rejected=result.rejected,
+                        duplicates=result.duplicates,
                         without_precinct=result.without_precinct,
                         errors=result.errors,
                     )

@@ -11,6 +11,7 @@ serialised (an advisory lock), so two typists entering the same sheet at once ne
 contacts for a line.
 """
 
+import re
 import uuid
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time
@@ -113,7 +114,8 @@ def result_of(code: str) -> str | None:
 def _answer(question: SheetQuestion, value: Answer) -> tuple[ResponseIn | None, str | None]:
     """The response for a typed answer, or why it cannot be one."""
     if question.kind in ("single_choice", "multiple_choice"):
-        codes = [value] if isinstance(value, str) else value
+        # Several codes typed in one box: "H T", "H,T", "H;T".
+        codes = re.split(r"[\s,;]+", value.strip()) if isinstance(value, str) else value
         if not isinstance(codes, list) or not codes:
             return None, f"question {question.number} takes option codes"
         if question.kind == "single_choice" and len(codes) > 1:

@@ -32,6 +32,7 @@ class VoterImportResult:
     created: int = 0
     updated: int = 0
     rejected: int = 0
+    duplicates: int = 0  # a voter file has none: repeats of a voter_id are rejected
     without_precinct: int = 0
     errors: list[dict[str, Any]] = field(default_factory=list)
 
