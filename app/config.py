@@ -18,6 +18,10 @@ class Settings(BaseSettings):
     max_upload_bytes: int = 50 * 1024 * 1024
     import_dir: str = ""  # where uploads wait for their import job; "" = the system temp dir
     db_pool_size: int = 10
+    # Walking routes: minutes = distance at this speed + this long at each door.
+    walking_speed_kmh: float = 4.5
+    minutes_per_door: float = 2.0
+    crossing_penalty_m: float = 20.0
 
     @field_validator("database_url")
     @classmethod

@@ -1,5 +1,6 @@
 """Walk lists: build (filters, exclusions, order, lines), phone payload, ETag, assignments."""
 
+import itertools
 from typing import Any
 
 from httpx import AsyncClient
@@ -66,18 +67,20 @@ async def test_build_orders_doors_and_numbers_lines(
     assert [q["number"] for q in payload["survey"]["questions"]] == [1, 2, 3, 4, 5]
     assert set(payload["survey"]["questions"][0]["options"][0]) == {"id", "code", "label"}
     doors = [(s["seq"], s["address"], s["unit"]) for s in payload["stops"]]
-    # Street, then odd side before even, then number; units in order.
+    # Every door is at one point here: the route is free, ties keep street order (street, odd
+    # side then even, number, unit), and a crossing of Oak St costs more than going to Elm St.
     assert doors == [
-        (1, "5 Elm St", None), (2, "7 Elm St", "1"), (3, "7 Elm St", "2"),
-        (4, "3 Oak St", None), (5, "2 Oak St", None), (6, "4 Oak St", None),
+        (1, "3 Oak St", None), (2, "5 Elm St", None), (3, "7 Elm St", "1"),
+        (4, "7 Elm St", "2"), (5, "2 Oak St", None), (6, "4 Oak St", None),
         (7, "6 Oak St", None), (8, "10 Oak St", None),
     ]  # fmt: skip
     lines = [(p["line"], p["first_name"]) for s in payload["stops"] for p in s["people"]]
     assert [n for n, _ in lines] == list(range(1, 10))
-    assert lines[3:5] == [(4, "Amy"), (5, "Zed")]  # same door: by last then first name
-    person = payload["stops"][0]["people"][0]
+    assert lines[0:2] == [(1, "Amy"), (2, "Zed")]  # same door: by last then first name
+    person = payload["stops"][1]["people"][0]
     assert set(person) == PAYLOAD_PERSON
     assert person["age"] is not None and person["party"] == "R"
+    assert summary["route"] == payload["route"] == {"distance_m": 0.0, "minutes": 16.0}
 
     second = (await build(client, camp, world)).json()
     assert second["number"] == f"{camp.id:04d}-0002"
@@ -222,3 +225,33 @@ async def test_assignments_scope_canvassers(
     assert (await client.post(f"{url}/assignments", json={"user_ids": [other.canvasser.id]},
                               headers=foreign)).status_code == 404  # fmt: skip
     assert (await client.get(f"{API}/walk_lists", headers=foreign)).json()["results"] == []
+
+
+async def test_lists_follow_a_walking_route(client: AsyncClient, camp: CampaignFixture) -> None:
+    """One block of Oak St, odd numbers on the north side, even on the south, 16 m apart: the
+    route walks one side, crosses once, and comes back on the other."""
+    headers = camp.organizer.headers
+    await import_precincts(client, headers, grid_precincts())
+    rows = [
+        voter(f"N{n}", last_name=f"North{n}", street="Oak St", house_number=str(n),
+              lon=f"{-71.099 + n * 0.0001:.6f}", lat="42.37515" if n % 2 else "42.37495")
+        for n in range(1, 21)
+    ]  # fmt: skip
+    await upload_voters(client, headers, voter_csv(rows))
+    precinct = (await client.get(f"{API}/precincts", headers=headers)).json()["results"][0]
+    turf = (await client.post(f"{API}/turfs", json={"name": "Oak",
+            "precinct_ids": [precinct["id"]]}, headers=headers)).json()  # fmt: skip
+    survey = (await client.post(f"{API}/surveys", json=doorstep_survey(), headers=headers)).json()
+    body = {"turf_id": turf["id"], "survey_id": survey["id"]}
+    summary = (await client.post(f"{API}/walk_lists", json=body, headers=headers)).json()
+    payload = (await client.get(f"{API}/walk_lists/{summary['id']}", headers=headers)).json()
+    numbers = [int(s["address"].split()[0]) for s in payload["stops"]]
+    assert sorted(numbers) == list(range(1, 21))
+    sides = [n % 2 for n in numbers]
+    assert sum(a != b for a, b in itertools.pairwise(sides)) == 1  # one crossing
+    assert numbers[:10] in ([*range(1, 20, 2)], [*range(19, 0, -2)],
+                            [*range(2, 21, 2)], [*range(20, 0, -2)])  # fmt: skip
+    route = summary["route"]
+    # About 9 gaps of 16.4 m along each side, and one crossing (22 m + the 20 m penalty).
+    assert 330 < route["distance_m"] < 360
+    assert route["minutes"] == round(route["distance_m"] / 75 + 20 * 2, 1)

@@ -103,8 +103,8 @@ def sample(doors: int, per_door: int, questions: int = 3) -> SheetData:
         for q in range(1, questions + 1)
     ]}  # fmt: skip
     payload = WalkListPayload.model_validate(
-        {"id": 77, "number": "0001-0077", "name": "Main", "version": 1, "survey": survey,
-         "stops": stops}
+        {"id": 77, "number": "0001-0077", "name": "Main", "version": 1, "route": None,
+         "survey": survey, "stops": stops}
     )  # fmt: skip
     return SheetData(payload, "Campaign", "Turf", ["Ann"], date(2026, 11, 3), 1234.0, 42.0)
 

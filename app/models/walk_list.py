@@ -7,6 +7,7 @@ from sqlalchemy import (
     BigInteger,
     Column,
     DateTime,
+    Double,
     ForeignKey,
     ForeignKeyConstraint,
     Integer,
@@ -58,6 +59,9 @@ class WalkList(SQLModel, table=True):
     person_count: int = Field(
         default=0, sa_column=Column(Integer, nullable=False, server_default="0")
     )
+    # The walking route through the doors (metres) and the time it takes, knocks included.
+    route_distance_m: float | None = Field(default=None, sa_column=Column(Double))
+    route_minutes: float | None = Field(default=None, sa_column=Column(Double))
     created_by: int | None = Field(default=None, sa_column=Column(BigInteger))
     created_at: datetime | None = Field(default=None, sa_column=created_at_column())
 

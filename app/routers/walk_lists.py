@@ -2,7 +2,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Header, Query, Request, Response
 
-from app.deps import DataEntry, ListWorker, ListWorkerOrGuest, SessionDep, Staff
+from app.deps import DataEntry, ListWorker, ListWorkerOrGuest, SessionDep, SettingsDep, Staff
 from app.pagination import Page, PageParams, make_page, page_params
 from app.schemas.list_codes import ListCodeIn, ListCodeOut
 from app.schemas.paper_entries import PaperEntriesIn, PaperEntriesOut
@@ -14,15 +14,25 @@ from app.schemas.walk_lists import (
     WalkListPayload,
     WalkListProgress,
 )
-from app.services import list_codes, paper_entries, progress, walk_lists, walk_sheet
+from app.services import (
+    list_codes,
+    paper_entries,
+    progress,
+    walk_list_build,
+    walk_lists,
+    walk_sheet,
+)
 
 router = APIRouter(prefix="/walk_lists", tags=["walk lists"])
 
 
 @router.post("", status_code=201, response_model=WalkListOut)
-async def create_walk_list(session: SessionDep, tenant: Staff, body: WalkListIn) -> WalkListOut:
-    """Build a list: the turf's targeted people, grouped by door, in walking order."""
-    return await walk_lists.create_walk_list(session, tenant, body)
+async def create_walk_list(
+    session: SessionDep, settings: SettingsDep, tenant: Staff, body: WalkListIn
+) -> WalkListOut:
+    """Build a list: the turf's targeted people, grouped by door, in walking order (a route
+    through the doors, with its length and time)."""
+    return await walk_list_build.create_walk_list(session, tenant, body, settings)
 
 
 @router.get("", response_model=Page[WalkListOut])

@@ -44,6 +44,11 @@ class WalkListIn(BaseModel):
     filters: WalkListFilters = Field(default_factory=WalkListFilters)
 
 
+class RouteOut(BaseModel):
+    distance_m: float = Field(description="The walking route through the doors, in metres")
+    minutes: float = Field(description="Walking at the set speed, plus the set time per door")
+
+
 class WalkListOut(BaseModel):
     id: int
     number: str
@@ -54,6 +59,7 @@ class WalkListOut(BaseModel):
     person_count: int
     version: int
     filters: WalkListFilters
+    route: RouteOut | None
     created_at: datetime | None
 
 
@@ -107,6 +113,7 @@ class WalkListPayload(BaseModel):
     number: str
     name: str
     version: int
+    route: RouteOut | None
     survey: PayloadSurvey
     stops: list[PayloadStop]
 

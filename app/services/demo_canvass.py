@@ -9,11 +9,12 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.config import get_settings
 from app.models import Campaign, Membership, Precinct, Role, Survey, User, WalkList
 from app.schemas.surveys import SurveyIn
 from app.schemas.turfs import TurfIn
 from app.schemas.walk_lists import WalkListIn
-from app.services import list_codes, walk_lists
+from app.services import list_codes, walk_list_build, walk_lists
 from app.services.surveys import create_survey
 from app.services.tenancy import Tenant
 from app.services.turfs import create_turf
@@ -94,8 +95,8 @@ async def load_canvass(session: AsyncSession, campaign_id: int) -> dict[str, Any
         turf = await create_turf(
             session, tenant, TurfIn(name=f"Precinct {code}", precinct_ids=[precincts[code]])
         )
-        walk_list = await walk_lists.create_walk_list(
-            session, tenant, WalkListIn(turf_id=turf["id"], survey_id=survey.id)
+        walk_list = await walk_list_build.create_walk_list(
+            session, tenant, WalkListIn(turf_id=turf["id"], survey_id=survey.id), get_settings()
         )
         if n < len(canvassers):
             await walk_lists.assign(session, tenant, walk_list.id, [canvassers[n]])

@@ -1,26 +1,20 @@
-"""Walk lists: built once from a turf, a survey and filters into a stable snapshot of doors
-(stops, `seq`) and people (`line` 1..n, the numbers paper sheets use), then served to phones.
-
-The build is one set-based INSERT ... SELECT: the turf's doors by PostGIS cover, the filters
-as SQL predicates, the order (street, odd/even side, house number, suffix, unit; people by
-name) by window functions.
-"""
+"""Walk lists once built (`walk_list_build`): who sees which, the phone payload and its ETag,
+assignments, deletion."""
 
 import hashlib
 from datetime import date
 from typing import Any
 
-from sqlalchemy import delete, select, text, update
+from sqlalchemy import delete, select, text
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.errors import NotFound, Unprocessable
-from app.models import Campaign, Membership, Role, Survey, Turf, WalkList, WalkListAssignment
+from app.models import Membership, Role, WalkList, WalkListAssignment
 from app.pagination import PageParams
 from app.schemas.walk_lists import (
     AssignmentsOut,
-    WalkListFilters,
-    WalkListIn,
+    RouteOut,
     WalkListOut,
     WalkListPayload,
 )
@@ -28,140 +22,16 @@ from app.services.people import age_on
 from app.services.surveys import get_survey
 from app.services.tenancy import Tenant, get_owned, tenant_select
 
-_AGE = """CASE WHEN p.birth_date IS NOT NULL THEN date_part('year', age(current_date, p.birth_date))
-               ELSE date_part('year', current_date) - p.birth_year END"""
 
-# Door order: street, odd side then even, house number, suffix, unit.
-_DOOR_ORDER = (
-    "upper(street), house_no % 2 DESC NULLS LAST, house_no, house_number,"
-    " house_suffix NULLS FIRST, unit NULLS FIRST, household_id"
-)
-_BUILD = """
-    WITH targets AS (
-        SELECT p.id AS person_id, h.id AS household_id, p.last_name, p.first_name,
-               h.street, h.house_number, h.house_suffix, h.unit,
-               nullif(substring(h.house_number from '^[0-9]+'), '')::bigint AS house_no
-        FROM turf t
-        JOIN household h ON h.campaign_id = t.campaign_id AND ST_Covers(t.geom, h.geom)
-        JOIN person p ON p.campaign_id = h.campaign_id AND p.household_id = h.id
-        WHERE t.campaign_id = :cid AND t.id = :turf_id
-          AND NOT h.wrong_address AND NOT p.deceased AND NOT p.moved AND NOT p.do_not_contact
-          {predicates}
-    ), ordered AS (
-        SELECT *,
-            dense_rank() OVER (ORDER BY {door}) AS seq,
-            row_number() OVER (ORDER BY {door}, upper(last_name), upper(first_name), person_id)
-                AS line
-        FROM targets
-    )
-    INSERT INTO walk_list_target (campaign_id, walk_list_id, line, seq, household_id, person_id)
-    SELECT :cid, :list_id, line, seq, household_id, person_id FROM ordered
-"""
+def route_of(w: WalkList) -> RouteOut | None:
+    if w.route_distance_m is None or w.route_minutes is None:
+        return None
+    return RouteOut(distance_m=w.route_distance_m, minutes=w.route_minutes)
 
 
-def _predicates(f: WalkListFilters) -> tuple[str, dict[str, Any]]:
-    """SQL conditions and their parameters for the filters (always-excluded people aside)."""
-    sql: list[str] = []
-    params: dict[str, Any] = {}
-    if not f.include_volunteers:
-        sql.append("NOT p.is_volunteer")
-    if f.not_contacted_days:
-        recent = "now() - make_interval(days => :days)"
-        sql.append(f"(p.last_contacted_at IS NULL OR p.last_contacted_at < {recent})")
-        params["days"] = f.not_contacted_days
-    if f.support_levels is not None:
-        levels = [v for v in f.support_levels if v != "unknown"]
-        unknown = "unknown" in f.support_levels
-        sql.append(
-            "(p.support_level = ANY(CAST(:levels AS int[]))"
-            + (" OR p.support_level IS NULL)" if unknown else ")")
-        )
-        params["levels"] = levels
-    if f.parties is not None:
-        sql.append("upper(p.party) = ANY(CAST(:parties AS text[]))")
-        params["parties"] = [x.strip().upper() for x in f.parties]
-    if f.sexes is not None:
-        sql.append("upper(p.sex) = ANY(CAST(:sexes AS text[]))")
-        params["sexes"] = [x.strip().upper() for x in f.sexes]
-    if f.age_min is not None:
-        sql.append(f"({_AGE}) >= :age_min")
-        params["age_min"] = f.age_min
-    if f.age_max is not None:
-        sql.append(f"({_AGE}) <= :age_max")
-        params["age_max"] = f.age_max
-    if f.tags_any is not None:
-        sql.append("p.tags && CAST(:tags_any AS text[])")
-        params["tags_any"] = f.tags_any
-    if f.tags_none is not None:
-        sql.append("NOT (p.tags && CAST(:tags_none AS text[]))")
-        params["tags_none"] = f.tags_none
-    return "".join(f"\n          AND {s}" for s in sql), params
-
-
-def _out(w: WalkList) -> WalkListOut:
-    return WalkListOut.model_validate(w, from_attributes=True)
-
-
-async def _next_number(session: AsyncSession, tenant: Tenant) -> str:
-    """'CCCC-NNNN': the campaign, then the list's serial in it (printed on sheets, read aloud).
-    The campaign's counter is never wound back, so a deleted list's number is never reused; its
-    row lock serialises concurrent builds."""
-    serial = (
-        await session.execute(
-            update(Campaign)
-            .where(Campaign.id == tenant.campaign_id)  # type: ignore[arg-type]
-            .values(last_list_number=Campaign.last_list_number + 1)
-            .returning(Campaign.last_list_number)
-        )
-    ).scalar_one()
-    return f"{tenant.campaign_id:04d}-{serial:04d}"
-
-
-async def create_walk_list(session: AsyncSession, tenant: Tenant, data: WalkListIn) -> WalkListOut:
-    errors = []
-    turf = (
-        await session.execute(tenant_select(tenant, Turf).where(Turf.id == data.turf_id))
-    ).scalar_one_or_none()
-    if turf is None:
-        errors.append({"loc": "body.turf_id", "message": f"turf {data.turf_id} not found"})
-    survey_found = (
-        await session.execute(
-            tenant_select(tenant, Survey, Survey.id).where(Survey.id == data.survey_id)
-        )
-    ).scalar_one_or_none()
-    if survey_found is None:
-        errors.append({"loc": "body.survey_id", "message": f"survey {data.survey_id} not found"})
-    if errors:
-        raise Unprocessable("Unknown turf or survey", errors)
-    assert turf is not None
-    walk_list = WalkList(
-        campaign_id=tenant.campaign_id,
-        number=await _next_number(session, tenant),
-        name=data.name or turf.name,
-        turf_id=data.turf_id,
-        survey_id=data.survey_id,
-        filters=data.filters.model_dump(),
-        created_by=tenant.user_id,
-    )
-    session.add(walk_list)
-    await session.flush()
-    predicates, params = _predicates(data.filters)
-    await session.execute(
-        text(_BUILD.format(predicates=predicates, door=_DOOR_ORDER)),
-        {"cid": tenant.campaign_id, "turf_id": data.turf_id, "list_id": walk_list.id, **params},
-    )
-    doors, people = (
-        await session.execute(
-            text(
-                "SELECT count(DISTINCT seq), count(*) FROM walk_list_target"
-                " WHERE campaign_id = :cid AND walk_list_id = :id"
-            ),
-            {"cid": tenant.campaign_id, "id": walk_list.id},
-        )
-    ).one()
-    walk_list.door_count, walk_list.person_count = doors, people
-    await session.flush()
-    return _out(walk_list)
+def summary(w: WalkList) -> WalkListOut:
+    fields = {k: getattr(w, k) for k in WalkListOut.model_fields if k != "route"}
+    return WalkListOut.model_validate(fields | {"route": route_of(w)})
 
 
 def visible_lists(tenant: Tenant, stmt: Any) -> Any:
@@ -195,7 +65,7 @@ async def list_walk_lists(
     )
     if page.after_id is not None:
         stmt = stmt.where(WalkList.id > page.after_id)
-    return [_out(w) for w in (await session.execute(stmt)).scalars()]
+    return [summary(w) for w in (await session.execute(stmt)).scalars()]
 
 
 _PAYLOAD_PEOPLE = """
@@ -233,7 +103,7 @@ async def payload(session: AsyncSession, tenant: Tenant, list_id: int) -> WalkLi
         })  # fmt: skip
     return WalkListPayload.model_validate({
         "id": walk_list.id, "number": walk_list.number, "name": walk_list.name,
-        "version": walk_list.version, "stops": stops,
+        "version": walk_list.version, "route": route_of(walk_list), "stops": stops,
         "survey": {
             "id": survey.id, "name": survey.name,
             "questions": [q.model_dump(exclude={"profile_field"}) for q in survey.questions],

@@ -237,6 +237,8 @@ async def sheet_pdf(session: AsyncSession, tenant: Tenant, list_id: int, paper: 
         turf=turf,
         canvassers=list(canvassers),
         printed_on=date.today(),
+        route_m=walk_list.route_distance_m,
+        route_minutes=walk_list.route_minutes,
     )
     # Layout and font subsetting are CPU work: keep them off the event loop.
     return await asyncio.to_thread(render, data, paper)
