@@ -5,8 +5,8 @@ from fastapi import APIRouter, Depends, Request, Response
 from app.deps import SessionDep, Staff
 from app.pagination import Page, PageParams, page_params
 from app.routers.spatial import GEOJSON_RESPONSE, AsGeoJSON, spatial_page
-from app.schemas.turfs import TurfDetail, TurfIn, TurfOut
-from app.services import turfs
+from app.schemas.turfs import TurfCutIn, TurfCutOut, TurfDetail, TurfIn, TurfOut
+from app.services import turf_cutting, turfs
 
 router = APIRouter(prefix="/turfs", tags=["turfs"])
 
@@ -15,6 +15,24 @@ router = APIRouter(prefix="/turfs", tags=["turfs"])
 async def create_turf(session: SessionDep, tenant: Staff, body: TurfIn) -> Any:
     """A turf from `precinct_ids` (their union) or a drawn `geometry`."""
     return await turfs.create_turf(session, tenant, body)
+
+
+@router.post(
+    "/cut",
+    status_code=201,
+    response_model=TurfCutOut,
+    responses={200: {"description": "A preview (`save: false`): nothing was written"}},
+)
+async def cut_turfs(
+    session: SessionDep, tenant: Staff, body: TurfCutIn, response: Response
+) -> TurfCutOut:
+    """Cut an area (precincts, a drawn polygon or a turf) into `turf_count` turfs, or turfs of
+    about `doors_per_turf` doors: balanced by door count, compact, one piece each, covering the
+    area without overlap. Saved turfs (201) are ordinary turfs; `save: false` previews (200)."""
+    result = await turf_cutting.cut(session, tenant, body)
+    if not body.save:
+        response.status_code = 200
+    return result
 
 
 @router.get(

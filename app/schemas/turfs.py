@@ -3,6 +3,8 @@ from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
 
+from app.schemas.walk_lists import WalkListFilters
+
 
 class TurfIn(BaseModel):
     """A turf from precincts (their union) or from a drawn polygon: exactly one of the two."""
@@ -33,3 +35,74 @@ class TurfOut(BaseModel):
 
 class TurfDetail(TurfOut):
     geometry: dict[str, Any]
+
+
+class CutArea(BaseModel):
+    """What to cut: exactly one of precincts (their union), a drawn polygon, or a turf."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    precinct_ids: list[int] | None = Field(default=None, min_length=1, max_length=500)
+    geometry: dict[str, Any] | None = Field(
+        default=None, description="GeoJSON Polygon or MultiPolygon (WGS84 lon/lat)"
+    )
+    turf_id: int | None = None
+
+    @model_validator(mode="after")
+    def exactly_one(self) -> "CutArea":
+        given = [self.precinct_ids is not None, self.geometry is not None, self.turf_id is not None]
+        if sum(given) != 1:
+            raise ValueError("give exactly one of precinct_ids, geometry and turf_id")
+        return self
+
+
+class TurfCutIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    area: CutArea
+    turf_count: int | None = Field(default=None, ge=1, le=5000)
+    doors_per_turf: int | None = Field(default=None, ge=1, le=100_000)
+    name_prefix: Annotated[
+        str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)
+    ] = "Turf"
+    filters: WalkListFilters | None = Field(
+        default=None,
+        description="Count only doors with at least one person these filters keep (and whom "
+        "lists never leave out); without filters every household counts",
+    )
+    save: bool = Field(default=True, description="false: a preview that writes nothing")
+
+    @model_validator(mode="after")
+    def one_size(self) -> "TurfCutIn":
+        if (self.turf_count is None) == (self.doors_per_turf is None):
+            raise ValueError("give exactly one of turf_count and doors_per_turf")
+        return self
+
+
+class CutTurfOut(BaseModel):
+    id: int | None = Field(description="Set when saved")
+    name: str
+    geometry: dict[str, Any]
+    door_count: int
+    person_count: int
+    walk_m: float
+
+
+class CutMetrics(BaseModel):
+    doors: int
+    turfs: int
+    min_doors: int
+    max_doors: int
+    mean_doors: float
+    imbalance: float = Field(description="max_doors / mean_doors")
+    overlap_m2: float
+    unassigned_doors: int
+    noncontiguous_turfs: int
+    mean_compactness: float = Field(description="Polsby-Popper, 1 for a circle")
+    total_walk_m: float
+    notes: list[str] = Field(default_factory=list)
+
+
+class TurfCutOut(BaseModel):
+    turfs: list[CutTurfOut]
+    metrics: CutMetrics

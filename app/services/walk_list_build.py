@@ -56,7 +56,7 @@ _INSERT = """
 """
 
 
-def _predicates(f: WalkListFilters) -> tuple[str, dict[str, Any]]:
+def filter_predicates(f: WalkListFilters) -> tuple[str, dict[str, Any]]:
     """SQL conditions and their parameters for the filters (always-excluded people aside)."""
     sql: list[str] = []
     params: dict[str, Any] = {}
@@ -186,7 +186,7 @@ async def create_walk_list(
     )
     session.add(walk_list)
     await session.flush()
-    predicates, params = _predicates(data.filters)
+    predicates, params = filter_predicates(data.filters)
     rows = (
         await session.execute(
             text(_TARGETS.format(predicates=predicates, door=_DOOR_ORDER)),
