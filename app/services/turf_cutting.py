@@ -17,10 +17,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.errors import Unprocessable
 from app.geo import COORD_DECIMALS, GeometryError, areal_from_geojson, to_wkb
-from app.models import Precinct
 from app.schemas.turfs import CutArea, CutMetrics, CutTurfOut, TurfCutIn, TurfCutOut
-from app.services.tenancy import Tenant, tenant_select
+from app.services.tenancy import Tenant
 from app.services.turf_cut import cut_turfs
+from app.services.turfs import owned_precincts
 from app.services.walk_list_build import filter_predicates
 
 _PRECINCT_UNION = """
@@ -66,21 +66,7 @@ async def _area(session: AsyncSession, tenant: Tenant, area: CutArea) -> BaseGeo
     """The area as shapely (lon/lat); only the caller's campaign's precincts and turfs."""
     params: dict[str, Any] = {"cid": tenant.campaign_id}
     if area.precinct_ids is not None:
-        ids = list(dict.fromkeys(area.precinct_ids))
-        found = set(
-            (
-                await session.execute(
-                    tenant_select(tenant, Precinct, Precinct.id).where(Precinct.id.in_(ids))  # type: ignore[union-attr]
-                )
-            ).scalars()
-        )
-        missing = [
-            {"loc": f"body.area.precinct_ids[{i}]", "message": f"precinct {pid} not found"}
-            for i, pid in enumerate(area.precinct_ids)
-            if pid not in found
-        ]
-        if missing:
-            raise Unprocessable("Unknown precincts", missing)
+        ids = await owned_precincts(session, tenant, area.precinct_ids, "body.area.precinct_ids")
         blob = (await session.execute(text(_PRECINCT_UNION), params | {"ids": ids})).scalar_one()
         return wkb.loads(bytes(blob))
     if area.turf_id is not None:

@@ -51,24 +51,33 @@ _SUMMARY = """
 _GEOMETRY = f", ST_AsGeoJSON(t.geom, {COORD_DECIMALS}) AS geojson"
 
 
+async def owned_precincts(
+    session: AsyncSession, tenant: Tenant, precinct_ids: list[int], loc: str
+) -> list[int]:
+    """The ids, without repeats, once each is known to be the campaign's; else 422 naming the
+    unknown ones by position (another campaign's precincts are unknown here)."""
+    ids = list(dict.fromkeys(precinct_ids))
+    found = set(
+        (
+            await session.execute(
+                tenant_select(tenant, Precinct, Precinct.id).where(Precinct.id.in_(ids))  # type: ignore[union-attr]
+            )
+        ).scalars()
+    )
+    missing = [
+        {"loc": f"{loc}[{i}]", "message": f"precinct {pid} not found"}
+        for i, pid in enumerate(precinct_ids)
+        if pid not in found
+    ]
+    if missing:
+        raise Unprocessable("Unknown precincts", missing)
+    return ids
+
+
 async def create_turf(session: AsyncSession, tenant: Tenant, data: TurfIn) -> dict[str, Any]:
     params: dict[str, Any] = {"cid": tenant.campaign_id, "name": data.name}
     if data.precinct_ids is not None:
-        ids = list(dict.fromkeys(data.precinct_ids))
-        found = set(
-            (
-                await session.execute(
-                    tenant_select(tenant, Precinct, Precinct.id).where(Precinct.id.in_(ids))  # type: ignore[union-attr]
-                )
-            ).scalars()
-        )
-        missing = [
-            {"loc": f"body.precinct_ids[{i}]", "message": f"precinct {pid} not found"}
-            for i, pid in enumerate(data.precinct_ids)
-            if pid not in found
-        ]
-        if missing:
-            raise Unprocessable("Unknown precincts", missing)
+        ids = await owned_precincts(session, tenant, data.precinct_ids, "body.precinct_ids")
         turf_id = (await session.execute(_FROM_PRECINCTS, params | {"ids": ids})).scalar_one()
     else:
         try:
