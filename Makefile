@@ -9,13 +9,13 @@ export UV_PYTHON_DOWNLOADS := never
 # The database: $DATABASE_URL, or a local cluster under .data/ started on demand.
 DB_URL = $(if $(DATABASE_URL),$(DATABASE_URL),$(shell scripts/localdb.sh url))
 
-.PHONY: help run test stop db migrate demo openapi lint format bench-import bench-walk-list bench-route bench-sheet clean
+.PHONY: help run test stop db migrate demo openapi lint format bench-import bench-walk-list bench-route bench-sheet bench-turf clean
 
 help:
 	@echo "make run    serve the API with the demo campaign on http://127.0.0.1:8000"
 	@echo "make test   run the test suite"
 	@echo "make stop   stop the local database"
-	@echo "make openapi | lint | format | bench-import | bench-walk-list | bench-route | bench-sheet"
+	@echo "make openapi | lint | format | bench-import | bench-walk-list | bench-route | bench-sheet | bench-turf"
 
 $(UV):
 	python3 -m venv .tools
@@ -69,6 +69,9 @@ bench-walk-list: .venv/.synced db
 
 bench-route: .venv/.synced db
 	DATABASE_URL="$(DB_URL)" $(PY) bench/route.py $(BENCH_ARGS)
+
+bench-turf: .venv/.synced db
+	DATABASE_URL="$(DB_URL)" $(PY) bench/turf_cut.py $(BENCH_ARGS)
 
 bench-sheet: .venv/.synced
 	$(PY) bench/walk_sheet.py $(BENCH_ARGS)

@@ -23,14 +23,13 @@ The method:
    own cell), merged per turf and clipped to the area. A turf that falls apart into pieces
    inside a one-piece area is repaired where possible by handing a stray piece's locations to
    a neighbouring turf and taking back as many doors from that turf elsewhere (see
-   `_repair_pieces`); what cannot be repaired is counted in `noncontiguous_turfs`.
+   `repair_pieces`); what cannot be repaired is counted in `noncontiguous_turfs`.
 
 Deterministic: no randomness anywhere; the same input gives the same turfs.
 """
 
 from __future__ import annotations
 
-import itertools
 import math
 from dataclasses import dataclass
 
@@ -38,17 +37,23 @@ import numpy as np
 import shapely
 from scipy import sparse
 from scipy.optimize import linear_sum_assignment, linprog
-from scipy.sparse.csgraph import connected_components, shortest_path
-from scipy.spatial import Delaunay, QhullError
-from shapely.geometry import MultiPolygon, Polygon
+from shapely.geometry import MultiPolygon
 from shapely.geometry.base import BaseGeometry
 
 from app.services.routing import RouteSettings, plan_route
+from app.services.turf_shapes import (
+    Projection,
+    adjacency,
+    cells,
+    n_parts,
+    polygonal,
+    repair_pieces,
+    turf_geometries,
+)
 
-EARTH_RADIUS_M = 6_371_008.8
 _LEAF_TURFS = 6  # turfs per region of the capacity-constrained Lloyd step
 _LLOYD_ITERATIONS = 10
-_ROUTE_SETTINGS = RouteSettings(effort=0.0)
+ROUTE_SETTINGS = RouteSettings(effort=0.0)
 
 
 @dataclass(frozen=True)
@@ -99,34 +104,6 @@ def _validate(lon: np.ndarray, lat: np.ndarray, area: BaseGeometry, turf_count: 
     outside = ~shapely.covers(area, shapely.points(lon, lat))
     if outside.any():
         raise ValueError(f"{int(outside.sum())} doors lie outside the area")
-
-
-@dataclass(frozen=True)
-class _Projection:
-    lon0: float
-    lat0: float
-    kx: float  # metres per degree of longitude
-    ky: float  # metres per degree of latitude
-
-    @classmethod
-    def around(cls, lon: np.ndarray, lat: np.ndarray) -> _Projection:
-        lon0, lat0 = float(np.mean(lon)), float(np.mean(lat))
-        ky = math.pi / 180 * EARTH_RADIUS_M
-        return cls(lon0, lat0, ky * math.cos(math.radians(lat0)), ky)
-
-    def forward(self, coords: np.ndarray) -> np.ndarray:
-        return np.column_stack(
-            [(coords[:, 0] - self.lon0) * self.kx, (coords[:, 1] - self.lat0) * self.ky]
-        )
-
-    def inverse(self, coords: np.ndarray) -> np.ndarray:
-        return np.column_stack(
-            [coords[:, 0] / self.kx + self.lon0, coords[:, 1] / self.ky + self.lat0]
-        )
-
-
-# ---------------------------------------------------------------------------------------------
-# Balanced assignment
 
 
 def _principal_axis(xy: np.ndarray, w: np.ndarray, turn: bool) -> np.ndarray:
@@ -302,180 +279,6 @@ def _partition(xy: np.ndarray, w: np.ndarray, k: int) -> np.ndarray:
 
 
 # ---------------------------------------------------------------------------------------------
-# Polygons
-
-
-def _polygonal(geom: BaseGeometry) -> BaseGeometry:
-    if geom.geom_type in ("Polygon", "MultiPolygon"):
-        return geom
-    parts = [g for g in shapely.get_parts(geom) if g.geom_type in ("Polygon", "MultiPolygon")]
-    return shapely.union_all(parts) if parts else Polygon()
-
-
-def _cells(xy: np.ndarray, area_m: BaseGeometry) -> np.ndarray:
-    """The Voronoi cell (metres) of each distinct location, in input order, covering area_m."""
-    minx, miny, maxx, maxy = area_m.union(shapely.multipoints(xy)).bounds
-    pad = max(maxx - minx, maxy - miny, 1.0)
-    extent = shapely.box(minx - pad, miny - pad, maxx + pad, maxy + pad)
-    if len(xy) == 1:
-        return np.array([extent])
-    cells = np.array(
-        shapely.get_parts(
-            shapely.voronoi_polygons(shapely.multipoints(xy), extend_to=extent, ordered=True)
-        )
-    )
-    if len(cells) != len(xy) or not shapely.contains(cells, shapely.points(xy)).all():
-        # pragma: no cover - GEOS snapped nearly coincident points; match cells by containment
-        tree = shapely.STRtree(cells)
-        pts = shapely.points(xy)
-        fixed = np.empty(len(xy), dtype=object)
-        for i, p in enumerate(pts):
-            hits = tree.query(p, predicate="covers")
-            fixed[i] = cells[hits[0]] if len(hits) else p.buffer(1e-6)
-        cells = fixed
-    return cells
-
-
-def _turf_geometries(
-    cells: np.ndarray, label: np.ndarray, k: int, area_m: BaseGeometry
-) -> list[BaseGeometry]:
-    out = []
-    order = np.argsort(label, kind="stable")
-    bounds = np.searchsorted(label[order], np.arange(k + 1))
-    for t in range(k):
-        mine = cells[order[bounds[t] : bounds[t + 1]]]
-        merged = shapely.coverage_union_all(mine) if len(mine) > 1 else mine[0]
-        out.append(_polygonal(shapely.intersection(merged, area_m)))
-    return out
-
-
-def _n_parts(geom: BaseGeometry) -> int:
-    return len(shapely.get_parts(geom)) if geom.geom_type == "MultiPolygon" else 1
-
-
-def _adjacency(xy: np.ndarray, cells: np.ndarray, area_m: BaseGeometry) -> sparse.csr_matrix:
-    """Locations whose cells, clipped to the area, share a border (not just a corner)."""
-    shapely.prepare(area_m)
-    clipped = cells.copy()
-    edge = ~shapely.contains_properly(area_m, cells)  # only cells on the area's border change
-    clipped[edge] = shapely.intersection(cells[edge], area_m)
-    a = b = None
-    if len(cells) >= 4:
-        try:  # Delaunay edges are the Voronoi neighbours: no pairwise overlay inside the area
-            tri = Delaunay(xy)
-            e = np.vstack([tri.simplices[:, [0, 1]], tri.simplices[:, [1, 2]],
-                           tri.simplices[:, [0, 2]]])  # fmt: skip
-            e = np.unique(np.sort(e, axis=1), axis=0)
-            a, b = e[:, 0], e[:, 1]
-        except QhullError:  # collinear points
-            a = b = None
-    if a is None:
-        tree = shapely.STRtree(clipped)
-        a, b = tree.query(clipped, predicate="intersects")
-        keep = a < b
-        a, b = a[keep], b[keep]
-    check = edge[a] | edge[b]  # pairs touching the area's border: measure the shared border
-    shared = np.ones(len(a))
-    shared[check] = shapely.length(shapely.intersection(clipped[a[check]], clipped[b[check]]))
-    keep = shared > 1e-6
-    a, b = a[keep], b[keep]
-    m = len(cells)
-    graph = sparse.coo_matrix((np.ones(len(a)), (a, b)), shape=(m, m))
-    return (graph + graph.T).tocsr()
-
-
-def _components(graph: sparse.csr_matrix, locs: np.ndarray) -> list[np.ndarray]:
-    sub = graph[locs][:, locs]
-    _n, comp = connected_components(sub, directed=False)
-    return [locs[comp == c] for c in range(_n)]
-
-
-def _connected_without(graph: sparse.csr_matrix, locs: np.ndarray, drop: int) -> bool:
-    rest = locs[locs != drop]
-    return len(rest) > 0 and len(_components(graph, rest)) == 1
-
-
-def _hand_back(
-    xy: np.ndarray,
-    w: np.ndarray,
-    label: np.ndarray,
-    graph: sparse.csr_matrix,
-    chain: list[int],
-    need: int,
-) -> bool:
-    """Along chain (u ... t), each turf gives `need` doors of border locations to the next,
-    never falling apart itself. False when some link cannot."""
-    for giver, taker in itertools.pairwise(chain):
-        left = need
-        while left > 0:
-            mine = np.flatnonzero((label == giver) & (w <= left))
-            border = [i for i in mine if (label[graph[i].indices] == taker).any()]
-            centre = np.average(xy[label == taker], axis=0, weights=w[label == taker])
-            border.sort(key=lambda i: (float(((xy[i] - centre) ** 2).sum()), int(i)))
-            for i in border:
-                if _connected_without(graph, np.flatnonzero(label == giver), i):
-                    label[i] = taker
-                    left -= int(w[i])
-                    break
-            else:
-                return False
-    return True
-
-
-def _repair_pieces(
-    xy: np.ndarray, w: np.ndarray, label: np.ndarray, k: int, graph: sparse.csr_matrix
-) -> None:
-    """Make turfs one piece (in place) where a one-piece area allows: each stray piece (all but
-    a turf's largest by doors) goes to a neighbouring turf (most shared borders first), and
-    that turf hands as many doors back along a chain of neighbouring turfs (each link giving
-    border locations whose loss keeps it in one piece), so balance is kept. Pieces that cannot
-    be moved so are left (and counted as noncontiguous by the caller)."""
-    stuck: set[tuple[int, int]] = set()
-    for _ in range(4 * k):
-        stray = None
-        for t in range(k):
-            comps = _components(graph, np.flatnonzero(label == t))
-            if len(comps) > 1:
-                comps.sort(key=lambda c: (-int(w[c].sum()), int(c[0])))
-                for c in comps[1:]:
-                    if (t, int(c.min())) not in stuck:
-                        stray = (t, c)
-                        break
-            if stray is not None:
-                break
-        if stray is None:
-            return
-        t, piece = stray
-        nb = graph[piece].indices
-        nb_turfs = label[nb][label[nb] != t]
-        counts = np.bincount(nb_turfs, minlength=k)
-        need = int(w[piece].sum())
-        done = False
-        for u in np.argsort(-counts, kind="stable"):
-            if counts[u] == 0:
-                break
-            before = label.copy()
-            label[piece] = u
-            rows, cols = graph.nonzero()
-            tgraph = sparse.coo_matrix(
-                (np.ones(len(rows)), (label[rows], label[cols])), shape=(k, k)
-            ).tocsr()
-            _d, pred = shortest_path(tgraph, directed=False, unweighted=True, indices=int(u),
-                                     return_predecessors=True)  # fmt: skip
-            if pred[t] >= 0:
-                chain = [t]
-                while chain[-1] != u:
-                    chain.append(int(pred[chain[-1]]))
-                chain.reverse()
-                if _hand_back(xy, w, label, graph, chain, need):
-                    done = True
-                    break
-            label[:] = before
-        if not done:
-            stuck.add((t, int(piece.min())))
-
-
-# ---------------------------------------------------------------------------------------------
 # The cut
 
 
@@ -506,7 +309,7 @@ def cut_turfs(lon: np.ndarray, lat: np.ndarray, area: BaseGeometry, turf_count: 
             f"turf_count ({k}) is larger than the number of distinct door locations "
             f"({len(keys)}): doors at one point cannot be split between turfs"
         )
-    proj = _Projection.around(keys[:, 0], keys[:, 1])
+    proj = Projection.around(keys[:, 0], keys[:, 1])
     xy = proj.forward(keys)
     w = counts.astype(np.int64)
 
@@ -515,12 +318,12 @@ def cut_turfs(lon: np.ndarray, lat: np.ndarray, area: BaseGeometry, turf_count: 
     area_m = shapely.transform(area, proj.forward)
     if not area_m.is_valid:  # pragma: no cover - rounding in the (linear) projection
         area_m = shapely.make_valid(area_m)
-    cells = _cells(xy, area_m)
-    geoms_m = _turf_geometries(cells, label, k, area_m)
+    cell_of = cells(xy, area_m)
+    geoms_m = turf_geometries(cell_of, label, k, area_m)
     area_parts = len(shapely.get_parts(area_m)) if area_m.geom_type == "MultiPolygon" else 1
-    if area_parts == 1 and k > 1 and any(_n_parts(g) > 1 for g in geoms_m):
-        _repair_pieces(xy, w, label, k, _adjacency(xy, cells, area_m))
-        geoms_m = _turf_geometries(cells, label, k, area_m)
+    if area_parts == 1 and k > 1 and any(n_parts(g) > 1 for g in geoms_m):
+        repair_pieces(xy, w, label, k, adjacency(xy, cell_of, area_m))
+        geoms_m = turf_geometries(cell_of, label, k, area_m)
 
     door_label = label[inverse]
     turfs: list[CutTurf] = []
@@ -529,12 +332,12 @@ def cut_turfs(lon: np.ndarray, lat: np.ndarray, area: BaseGeometry, turf_count: 
         g_m = geoms_m[t]
         a, p = _metric_area_perimeter(g_m)
         compactness = 4 * math.pi * a / (p * p) if p > 0 else 0.0
-        g = _polygonal(shapely.intersection(shapely.transform(g_m, proj.inverse), area))
+        g = polygonal(shapely.intersection(shapely.transform(g_m, proj.inverse), area))
         if g.geom_type == "Polygon":
             pass
         elif g.is_empty:  # pragma: no cover
             g = MultiPolygon()
-        route = plan_route(lon[doors], lat[doors], settings=_ROUTE_SETTINGS)
+        route = plan_route(lon[doors], lat[doors], settings=ROUTE_SETTINGS)
         turfs.append(
             CutTurf(
                 doors=doors,
@@ -556,7 +359,7 @@ def _metrics(
     union = shapely.coverage_union_all(geoms_m) if k > 1 else geoms_m[0]
     overlap = max(0.0, float(sum(g.area for g in geoms_m) - union.area))
     assigned = int(sizes.sum())
-    n_parts = [_n_parts(t.geometry) for t in turfs]
+    pieces = [n_parts(t.geometry) for t in turfs]
     within_one = int(sizes.max() - sizes.min()) <= 1
     metrics = {
         "doors": n,
@@ -567,7 +370,7 @@ def _metrics(
         "imbalance": float(sizes.max() / mean),
         "overlap_m2": overlap,
         "unassigned_doors": n - assigned,
-        "noncontiguous_turfs": int(sum(1 for p in n_parts if p > 1)),
+        "noncontiguous_turfs": int(sum(1 for p in pieces if p > 1)),
         "mean_compactness": float(np.mean([t.compactness for t in turfs])),
         "total_walk_m": float(sum(t.walk_m for t in turfs)),
         "uncovered_m2": max(0.0, float(area_m.area - union.area)),

@@ -152,6 +152,7 @@ async def cut(session: AsyncSession, tenant: Tenant, data: TurfCutIn) -> TurfCut
         for turf_id, name, t in zip(ids, names, result.turfs, strict=True)
     ]
     metrics = {k: v for k, v in result.metrics.items() if k in CutMetrics.model_fields}
+    metrics["notes"] = [result.metrics["note"]] if "note" in result.metrics else []
     for key in ("mean_doors", "imbalance", "overlap_m2", "mean_compactness", "total_walk_m"):
         value = float(metrics.get(key, 0.0))
         metrics[key] = round(value, 4) if math.isfinite(value) else 0.0
