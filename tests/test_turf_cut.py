@@ -10,7 +10,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from app.services.routing import RouteSettings, plan_route
-from app.services.turf_cut import _Projection, cut_turfs
+from app.services.turf_cut import cut_turfs
+from app.services.turf_shapes import Projection
 
 LON0, LAT0 = -71.12, 42.37
 DEG = 1 / 111_195  # ~ one metre of latitude in degrees
@@ -82,7 +83,7 @@ def _check(lon, lat, area, k, result, convex=True):
     assert m["min_doors"] == sizes.min() and m["max_doors"] == sizes.max()
     # geometry: valid, no overlap, covering the area
     geoms = [t.geometry for t in turfs]
-    proj = _Projection.around(lon, lat)
+    proj = Projection.around(lon, lat)
     geoms_m = [shapely.transform(g, proj.forward) for g in geoms]
     area_m = shapely.transform(area, proj.forward)
     for g in geoms:
@@ -166,7 +167,7 @@ def test_quality_against_k_means_constrained():
     lon, lat = _doors(area, 600, 0, 11)
     k = 8
     result = cut_turfs(lon, lat, area, k)
-    xy = _Projection.around(lon, lat).forward(np.column_stack([lon, lat]))
+    xy = Projection.around(lon, lat).forward(np.column_stack([lon, lat]))
     model = kmc.KMeansConstrained(
         n_clusters=k, size_min=600 // k, size_max=-(-600 // k), random_state=0, n_init=3
     ).fit(xy)
