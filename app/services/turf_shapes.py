@@ -175,8 +175,9 @@ def repair_pieces(
     """Make turfs one piece (in place) where a one-piece area allows: each stray piece (all but
     a turf's largest by doors) goes to a neighbouring turf (most shared borders first), and
     that turf hands as many doors back along a chain of neighbouring turfs (each link giving
-    border locations whose loss keeps it in one piece), so balance is kept. Pieces that cannot
-    be moved so are left (and counted as noncontiguous by the caller)."""
+    border locations whose loss keeps it in one piece), so balance is kept; failing that, the
+    piece moves alone if balance stays within ±10%. Pieces that cannot be moved either way are
+    left (and counted as noncontiguous by the caller)."""
     stuck: set[tuple[int, int]] = set()
     for _ in range(4 * k):
         stray = None
@@ -219,4 +220,26 @@ def repair_pieces(
                     break
             label[:] = before
         if not done:
+            done = _plain_move(w, label, piece, t, counts, k)
+        if not done:
             stuck.add((t, int(piece.min())))
+
+
+def _plain_move(
+    w: np.ndarray, label: np.ndarray, piece: np.ndarray, t: int, counts: np.ndarray, k: int
+) -> bool:
+    """The fallback when no chain can hand doors back: give the stray piece to the neighbour
+    sharing most border with it if both turfs stay within ±10% of the mean. One piece matters
+    more than balance to the door (a turf in two places is walked twice); ±10% still holds."""
+    mean = float(w.sum()) / k
+    size = int(w[piece].sum())
+    for u in np.argsort(-counts, kind="stable"):
+        if counts[u] == 0:
+            return False
+        if (
+            int(w[label == u].sum()) + size <= 1.1 * mean
+            and int(w[label == t].sum()) - size >= 0.9 * mean
+        ):
+            label[piece] = u
+            return True
+    return False
