@@ -56,6 +56,10 @@ _LLOYD_ITERATIONS = 10
 ROUTE_SETTINGS = RouteSettings(effort=0.0)
 
 
+class TurfCountError(ValueError):
+    """The turf count cannot be met by these doors (as opposed to an unusable area)."""
+
+
 @dataclass(frozen=True)
 class CutTurf:
     """doors: sorted indices into the input points. geometry: Polygon/MultiPolygon in lon/lat.
@@ -80,9 +84,9 @@ class CutResult:
 
 def _validate(lon: np.ndarray, lat: np.ndarray, area: BaseGeometry, turf_count: int) -> None:
     if isinstance(turf_count, bool) or int(turf_count) != turf_count:
-        raise ValueError("turf_count must be an integer")
+        raise TurfCountError("turf_count must be an integer")
     if turf_count < 1:
-        raise ValueError("turf_count must be at least 1")
+        raise TurfCountError("turf_count must be at least 1")
     if lon.shape != lat.shape or lon.ndim != 1:
         raise ValueError("lon and lat must be 1-d arrays of the same length")
     if len(lon) == 0:
@@ -90,7 +94,7 @@ def _validate(lon: np.ndarray, lat: np.ndarray, area: BaseGeometry, turf_count: 
     if not (np.isfinite(lon).all() and np.isfinite(lat).all()):
         raise ValueError("door coordinates must be finite numbers")
     if turf_count > len(lon):
-        raise ValueError(
+        raise TurfCountError(
             f"turf_count ({turf_count}) is larger than the number of doors ({len(lon)})"
         )
     if area is None or area.is_empty:
@@ -290,8 +294,9 @@ def cut_turfs(lon: np.ndarray, lat: np.ndarray, area: BaseGeometry, turf_count: 
     """Split the doors at (lon, lat) (WGS84 degrees, one entry per door; doors of one building
     share a point) inside `area` (Polygon/MultiPolygon, lon/lat) into `turf_count` turfs.
 
-    Raises ValueError (with the reason) for turf_count < 1 or above the number of doors (or of
-    distinct door points), no doors, doors outside the area, and an empty or invalid area.
+    Raises TurfCountError (a ValueError) for turf_count < 1 or above the number of doors or of
+    distinct door points; ValueError for no doors, doors outside the area, and an empty or
+    invalid area. The message says why.
     """
     lon = np.asarray(lon, dtype=float).ravel()
     lat = np.asarray(lat, dtype=float).ravel()
@@ -305,7 +310,7 @@ def cut_turfs(lon: np.ndarray, lat: np.ndarray, area: BaseGeometry, turf_count: 
     )
     inverse = inverse.reshape(-1)
     if k > len(keys):
-        raise ValueError(
+        raise TurfCountError(
             f"turf_count ({k}) is larger than the number of distinct door locations "
             f"({len(keys)}): doors at one point cannot be split between turfs"
         )

@@ -19,7 +19,7 @@ from app.errors import Unprocessable
 from app.geo import COORD_DECIMALS, GeometryError, areal_from_geojson, to_wkb
 from app.schemas.turfs import CutArea, CutMetrics, CutTurfOut, TurfCutIn, TurfCutOut
 from app.services.tenancy import Tenant
-from app.services.turf_cut import cut_turfs
+from app.services.turf_cut import TurfCountError, cut_turfs
 from app.services.turfs import owned_precincts
 from app.services.walk_list_build import filter_predicates
 
@@ -103,27 +103,16 @@ async def cut(session: AsyncSession, tenant: Tenant, data: TurfCutIn) -> TurfCut
     doors = await _doors(session, tenant, area, data)
     if not doors:
         raise _refuse("body.area", "no doors to count in the area")
-    if data.turf_count is not None:
-        count = data.turf_count
-        if count > len(doors):
-            raise _refuse(
-                "body.turf_count", f"{count} turfs for {len(doors)} doors: at most one per door"
-            )
-    else:
-        count = max(1, round(len(doors) / data.doors_per_turf))  # type: ignore[operator]
+    count = data.turf_count or max(1, round(len(doors) / data.doors_per_turf))  # type: ignore[operator]
     lon = np.array([d.lon for d in doors], dtype=float)
     lat = np.array([d.lat for d in doors], dtype=float)
     people = np.array([d.people for d in doors], dtype=np.int64)
-    points = len(np.unique(np.column_stack([lon, lat]), axis=0))
-    if count > points:
-        raise _refuse(
-            "body.turf_count",
-            f"{count} turfs, but the doors stand at only {points} distinct points (a building's "
-            "doors stay together)",
-        )
     try:
         # Layout, assignment and routes are CPU work: keep them off the event loop.
         result = await asyncio.to_thread(cut_turfs, lon, lat, area, count)
+    except TurfCountError as exc:  # more turfs than doors, or than the points they stand at
+        size = "body.turf_count" if data.turf_count is not None else "body.doors_per_turf"
+        raise _refuse(size, str(exc)) from None
     except ValueError as exc:  # an area the cut cannot use (the message says why)
         raise _refuse("body.area", str(exc)) from None
 
