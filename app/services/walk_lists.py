@@ -82,10 +82,16 @@ _PAYLOAD_PEOPLE = """
 
 
 async def payload(session: AsyncSession, tenant: Tenant, list_id: int) -> WalkListPayload:
-    walk_list = await get_visible(session, tenant, list_id)
+    return await payload_of(session, tenant, await get_visible(session, tenant, list_id))
+
+
+async def payload_of(session: AsyncSession, tenant: Tenant, walk_list: WalkList) -> WalkListPayload:
+    """The phone payload of a list the caller may see."""
     survey = await get_survey(session, tenant, walk_list.survey_id)
     rows = (
-        await session.execute(text(_PAYLOAD_PEOPLE), {"cid": tenant.campaign_id, "id": list_id})
+        await session.execute(
+            text(_PAYLOAD_PEOPLE), {"cid": tenant.campaign_id, "id": walk_list.id}
+        )
     ).all()
     today = date.today()
     stops: list[dict[str, Any]] = []

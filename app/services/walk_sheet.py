@@ -210,8 +210,8 @@ def render(data: SheetData, paper: Paper = "letter") -> bytes:
 
 
 async def sheet_pdf(session: AsyncSession, tenant: Tenant, list_id: int, paper: Paper) -> bytes:
-    payload = await walk_lists.payload(session, tenant, list_id)
     walk_list = await walk_lists.get_visible(session, tenant, list_id)
+    payload = await walk_lists.payload_of(session, tenant, walk_list)
     campaign = await session.get(Campaign, tenant.campaign_id)
     turf = (
         await session.execute(
