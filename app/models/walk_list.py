@@ -13,6 +13,8 @@ from sqlalchemy import (
     Integer,
     Text,
     UniqueConstraint,
+    and_,
+    func,
     text,
 )
 from sqlalchemy.dialects.postgresql import JSONB
@@ -136,3 +138,8 @@ class WalkListCode(SQLModel, table=True):
     revoked_at: datetime | None = Field(default=None, sa_column=Column(DateTime(timezone=True)))
     created_by: int | None = Field(default=None, sa_column=Column(BigInteger))
     created_at: datetime | None = Field(default=None, sa_column=created_at_column())
+
+    @classmethod
+    def live(cls) -> Any:
+        """The SQL condition of a code that still works: not revoked, not expired."""
+        return and_(cls.revoked_at.is_(None), cls.expires_at > func.now())  # type: ignore[union-attr]

@@ -8,7 +8,7 @@ from typing import Any
 import jwt
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.config import Settings
@@ -128,8 +128,7 @@ async def _guest_tenant(session: AsyncSession, claims: dict[str, Any]) -> Tenant
                 WalkListCode.campaign_id == campaign_id,
                 WalkListCode.id == code_pk,
                 WalkListCode.walk_list_id == list_id,
-                WalkListCode.revoked_at.is_(None),  # type: ignore[union-attr]
-                WalkListCode.expires_at > func.now(),
+                WalkListCode.live(),
             )
         )
     ).scalar_one_or_none()

@@ -69,8 +69,7 @@ async def live_codes(session: AsyncSession, tenant: Tenant, list_id: int) -> lis
         tenant_select(tenant, WalkListCode)
         .where(
             WalkListCode.walk_list_id == list_id,
-            WalkListCode.revoked_at.is_(None),  # type: ignore[union-attr]
-            WalkListCode.expires_at > func.now(),
+            WalkListCode.live(),
         )
         .order_by(WalkListCode.id.desc())  # type: ignore[union-attr]
     )
@@ -109,8 +108,7 @@ async def exchange(
         await session.execute(
             select(WalkListCode).where(
                 WalkListCode.code == normalise(code),  # type: ignore[arg-type]
-                WalkListCode.revoked_at.is_(None),  # type: ignore[union-attr]
-                WalkListCode.expires_at > func.now(),
+                WalkListCode.live(),
             )
         )
     ).scalar_one_or_none()
