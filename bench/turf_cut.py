@@ -32,7 +32,7 @@ Methods, all on the same doors and area:
 
 Every method's door labels are then measured by the same code, the helpers `cut_turfs`
 itself uses: turf polygons are the Voronoi cells of the distinct door points merged per label
-and clipped to the area (`turf_shapes.cells` / `_turf_geometries`, in the same local metre
+and clipped to the area (`turf_shapes.cells` / `turf_geometries`, in the same local metre
 projection; a point whose doors a baseline split between turfs gives its cell to the turf
 holding most of them); imbalance = max doors / mean doors (n / k requested); total_walk_m =
 sum over turfs of `routing.plan_route` through that turf's doors with the settings
@@ -207,7 +207,7 @@ def evaluate(case: Case, fr: Frame, door_label: np.ndarray) -> dict:
     counts = np.bincount(pair, minlength=len(fr.xy) * kk).reshape(len(fr.xy), kk)
     loc_label = np.argmax(counts, axis=1)
     split_points = int(((counts > 0).sum(axis=1) > 1).sum())
-    geoms = turf_shapes.turf_geometries(fr.cells, loc_label, kk, fr.area_m)
+    geoms = turf_shapes.turf_geometries(fr.cells, fr.xy, loc_label, kk, fr.area_m)
     sizes = np.bincount(door_label, minlength=kk)
     pp = []
     for g in geoms:

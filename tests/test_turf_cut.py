@@ -30,6 +30,10 @@ def _area(kind: str, size_m: float) -> shapely.Polygon:
             [(x0, y0), (x0 + sx, y0), (x0 + sx, y0 + s / 3), (x0 + sx / 3, y0 + s / 3),
              (x0 + sx / 3, y0 + s), (x0, y0 + s)]
         )  # fmt: skip
+    if kind == "donut":  # a one-piece area around a pond
+        return shapely.box(x0, y0, x0 + sx, y0 + s).difference(
+            shapely.box(x0 + sx / 3, y0 + s / 3, x0 + 2 * sx / 3, y0 + 2 * s / 3)
+        )
     if kind == "U":
         return shapely.Polygon(
             [(x0, y0), (x0 + sx, y0), (x0 + sx, y0 + s), (x0 + 2 * sx / 3, y0 + s),
@@ -55,7 +59,7 @@ def _doors(area, n: int, stacked: int, seed: int) -> tuple[np.ndarray, np.ndarra
     return pts[:, 0].copy(), pts[:, 1].copy()
 
 
-def _check(lon, lat, area, k, result, convex=True):
+def _check(lon, lat, area, k, result):
     n = len(lon)
     turfs = result.turfs
     m = result.metrics
@@ -100,18 +104,14 @@ def _check(lon, lat, area, k, result, convex=True):
         inside = shapely.contains(g, pts)
         assert shapely.covers(g, pts[label == i]).all()
         assert not inside[label != i].any()
-    # contiguity (the areas used here are one piece): always reported truthfully; guaranteed
-    # repaired in convex areas (concave ones: best effort, see the module's caveats)
-    assert m["noncontiguous_turfs"] == sum(
-        1 for g in geoms if g.geom_type == "MultiPolygon" and len(g.geoms) > 1
-    )
-    if convex:
-        assert m["noncontiguous_turfs"] == 0
+    # contiguity: the areas used here are one piece, so every turf is
+    assert all(g.geom_type == "Polygon" for g in geoms)
+    assert m["noncontiguous_turfs"] == 0
 
 
 @settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(
-    kind=st.sampled_from(["square", "triangle", "L", "U"]),
+    kind=st.sampled_from(["square", "triangle", "L", "U", "donut"]),
     n=st.integers(min_value=1, max_value=400),
     per_turf=st.integers(min_value=10, max_value=80),
     stacked_share=st.sampled_from([0.0, 0.0, 0.1, 0.3]),
@@ -125,7 +125,7 @@ def test_cut_properties(kind, n, per_turf, stacked_share, seed):
     if stacked and n / k < 30:  # stacks of 2 doors: +-10% needs turfs of 30+ doors
         k = max(1, n // 30)
     result = cut_turfs(lon, lat, area, k)
-    _check(lon, lat, area, k, result, convex=kind in ("square", "triangle"))
+    _check(lon, lat, area, k, result)
     # determinism
     again = cut_turfs(lon.copy(), lat.copy(), area, k)
     assert all(
@@ -148,17 +148,27 @@ def test_boundary_and_stacked_points():
     assert result.metrics["largest_stack"] == 40
 
 
-def test_unsplittable_stack_is_reported_not_fatal():
+def test_a_building_bigger_than_a_turf_is_a_turf_of_its_own():
+    """30 doors at one point, 30 spread, 4 turfs: the mean (15) cannot be met by the building's
+    turf; it holds the building alone and the other three split the rest evenly (10 each)
+    instead of the overflow falling on its neighbours."""
     area = _area("square", 500)
     minx, miny, maxx, maxy = area.bounds
     rng = np.random.default_rng(3)
     lon = np.concatenate([rng.uniform(minx, maxx, 30), np.full(30, (minx + maxx) / 2)])
     lat = np.concatenate([rng.uniform(miny, maxy, 30), np.full(30, (miny + maxy) / 2)])
-    result = cut_turfs(lon, lat, area, 4)  # mean 15, one point holds 30
+    result = cut_turfs(lon, lat, area, 4)
     assert sorted(np.concatenate([t.doors for t in result.turfs])) == list(range(60))
-    assert result.metrics["max_doors"] >= 30
+    assert sorted(t.door_count for t in result.turfs) == [10, 10, 10, 30]
+    building = next(t for t in result.turfs if t.door_count == 30)
+    assert list(building.doors) == list(range(30, 60))
+    assert building.walk_m == 0
+    assert result.metrics["max_doors"] == 30
     assert not result.metrics["balanced_within_one"]
-    assert "note" in result.metrics
+    assert result.metrics["building_turfs"] == 1
+    assert "(30 doors share one point" in result.metrics["note"]
+    assert "the other turfs hold 10 doors" in result.metrics["note"]
+    assert result.metrics["noncontiguous_turfs"] == 0
 
 
 def test_quality_against_k_means_constrained():

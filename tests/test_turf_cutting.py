@@ -54,6 +54,8 @@ async def test_cut_save_and_build_a_list(client: AsyncClient, camp: CampaignFixt
     assert metrics["max_doors"] - metrics["min_doors"] <= 2 and metrics["imbalance"] <= 1.1
     assert [t["name"] for t in turfs] == ["5-2 cut 1", "5-2 cut 2", "5-2 cut 3", "5-2 cut 4"]
     assert all(t["walk_m"] > 0 for t in turfs) and metrics["total_walk_m"] > 0
+    assert metrics["noncontiguous_turfs"] == 0 and metrics["building_turfs"] == 0
+    assert all(t["geometry"]["type"] == "Polygon" for t in turfs)
 
     # Saved turfs are ordinary turfs: the same counts by cover, and lists build on them.
     for turf in turfs:

@@ -100,6 +100,10 @@ class CutMetrics(BaseModel):
     noncontiguous_turfs: int
     mean_compactness: float = Field(description="Polsby-Popper, 1 for a circle")
     total_walk_m: float
+    building_turfs: int = Field(
+        description="Turfs that are one building alone: more doors at one point than a turf's "
+        "share (doors at one point are never split between turfs)"
+    )
     notes: list[str] = Field(default_factory=list)
 
 

@@ -2,28 +2,17 @@
 
 Pure numpy/scipy/shapely (no database, no I/O), so the API can run it in a worker thread.
 
-The method:
-
 1. Project to local metres (equirectangular around the doors' mean point; linear, so straight
    edges stay straight) and merge doors at an identical point into one weighted *location*:
    such doors are indivisible and always land in the same turf.
-2. Every turf gets a door target: `n // k` or `n // k + 1`. Recursive bisection along the
-   principal axis (weighted PCA) splits the locations by door count, the two sides getting
-   turf counts `k // 2` and `k - k // 2` and door targets in proportion, until every region
-   holds one turf. This gives a balanced partition and a starting centre per turf.
-3. Regions of at most `_LEAF_TURFS` turfs (the bisection tree's nodes just above that size)
-   are then improved independently by capacity-constrained Lloyd iterations: assign the
-   region's locations to its turfs minimising the squared distance to the turf centres with
-   every turf holding floor/ceil of the region's mean door count (a linear assignment with
-   capacity slots, or a transportation LP when locations hold several doors), recompute the
-   centres, repeat until stable. A second pass does the same on regions cut across the first
-   ones' boundaries (the turf centres bisected again, the first axis turned by 90 degrees), so
-   that turfs along a first-pass region boundary can trade doors too.
-4. Polygons: the Voronoi cells of the distinct locations (each location strictly inside its
-   own cell), merged per turf and clipped to the area. A turf that falls apart into pieces
-   inside a one-piece area is repaired where possible by handing a stray piece's locations to
-   a neighbouring turf and taking back as many doors from that turf elsewhere (see
-   `repair_pieces`); what cannot be repaired is counted in `noncontiguous_turfs`.
+2. `turf_partition.partition`: a turf per location, balanced and compact (a location holding
+   more doors than a turf's share is a turf of its own).
+3. Polygons: the Voronoi cells of the distinct locations (each location strictly inside its
+   own cell), merged per turf and clipped to the area (`turf_shapes`).
+4. `turf_repair` on the cells' adjacency: stray pieces of a turf join a neighbour (where the
+   area is one piece), then chains of neighbouring turfs pass border locations until every
+   ordinary turf holds floor/ceil of the mean door count, wherever stacked doors allow.
+5. A walking route per turf (`routing.plan_route`) gives walk_m.
 
 Deterministic: no randomness anywhere; the same input gives the same turfs.
 """
@@ -35,24 +24,21 @@ from dataclasses import dataclass
 
 import numpy as np
 import shapely
-from scipy import sparse
-from scipy.optimize import linear_sum_assignment, linprog
 from shapely.geometry import MultiPolygon
 from shapely.geometry.base import BaseGeometry
 
 from app.services.routing import RouteSettings, plan_route
+from app.services.turf_partition import partition
+from app.services.turf_repair import LocationGraph, merge_strays, rebalance
 from app.services.turf_shapes import (
     Projection,
     adjacency,
     cells,
     n_parts,
     polygonal,
-    repair_pieces,
     turf_geometries,
 )
 
-_LEAF_TURFS = 6  # turfs per region of the capacity-constrained Lloyd step
-_LLOYD_ITERATIONS = 10
 ROUTE_SETTINGS = RouteSettings(effort=0.0)
 
 
@@ -110,184 +96,14 @@ def _validate(lon: np.ndarray, lat: np.ndarray, area: BaseGeometry, turf_count: 
         raise ValueError(f"{int(outside.sum())} doors lie outside the area")
 
 
-def _principal_axis(xy: np.ndarray, w: np.ndarray, turn: bool) -> np.ndarray:
-    centre = np.average(xy, axis=0, weights=w)
-    d = xy - centre
-    cov = (d * w[:, None]).T @ d
-    values, vectors = np.linalg.eigh(cov)
-    axis = vectors[:, 1] if values[1] > values[0] * (1 + 1e-9) else np.array([1.0, 0.0])
-    if turn:
-        axis = np.array([-axis[1], axis[0]])
-    if axis[0] < 0 or (axis[0] == 0 and axis[1] < 0):  # a fixed sign: deterministic
-        axis = -axis
-    return axis
-
-
-def _split_targets(total: int, k: int, q: int) -> tuple[int, int, int]:
-    """Turf counts and the first side's door target for a region of `total` doors, k turfs."""
-    k1 = k // 2
-    k2 = k - k1
-    t1 = round(total * k1 / k)
-    t1 = min(max(t1, k1 * q, total - k2 * (q + 1)), k1 * (q + 1), total - k2 * q)
-    return k1, k2, t1
-
-
-def _bisect(
-    xy: np.ndarray, w: np.ndarray, idx: np.ndarray, k: int, q: int, turn: bool
-) -> tuple[np.ndarray, np.ndarray]:
-    """Split locations `idx` into the two sides of a region holding k turfs. Returns the
-    index arrays of the sides (the first with k // 2 turfs)."""
-    k1, _k2, t1 = _split_targets(int(w[idx].sum()), k, q)
-    axis = _principal_axis(xy[idx], w[idx], turn)
-    proj = xy[idx] @ axis
-    order = idx[np.lexsort((idx, proj))]
-    cum = np.cumsum(w[order])
-    m = len(order)
-    # cut after position c (c locations on the first side); each side needs a location per turf
-    lo_c, hi_c = k1, m - (k - k1)
-    c = int(np.searchsorted(cum, t1))  # cum[c] >= t1
-    if c < m and cum[c] != t1 and c > 0 and abs(cum[c - 1] - t1) <= abs(cum[c] - t1):
-        c -= 1
-    c = min(max(c + 1, lo_c), hi_c)
-    return order[:c], order[c:]
-
-
-@dataclass
-class _Node:
-    idx: np.ndarray  # locations
-    k: int
-    children: tuple[_Node, _Node] | None = None
-    turf: int = -1  # for leaves (k == 1)
-
-
-def _build_tree(
-    xy: np.ndarray, w: np.ndarray, idx: np.ndarray, k: int, q: int, turn: bool = False
-) -> _Node:
-    node = _Node(idx, k)
-    if k > 1:
-        a, b = _bisect(xy, w, idx, k, q, turn)
-        node.children = (
-            _build_tree(xy, w, a, k // 2, q),
-            _build_tree(xy, w, b, k - k // 2, q),
-        )
-    return node
-
-
-def _leaves(node: _Node) -> list[_Node]:
-    if node.children is None:
-        return [node]
-    return _leaves(node.children[0]) + _leaves(node.children[1])
-
-
-def _regions(node: _Node, size: int) -> list[_Node]:
-    """The tree's highest nodes holding at most `size` turfs."""
-    if node.k <= size or node.children is None:
-        return [node]
-    return _regions(node.children[0], size) + _regions(node.children[1], size)
-
-
-def _assign(
-    xy: np.ndarray, w: np.ndarray, centres: np.ndarray, lo: int, hi: int, unit: bool
-) -> np.ndarray:
-    """Each location -> a turf (0..k-1) minimising the weighted squared distance to the turf
-    centres, every turf holding lo..hi doors (total = sum(w))."""
-    k = len(centres)
-    cost = ((xy[:, None, :] - centres[None, :, :]) ** 2).sum(axis=2)  # m x k
-    if k == 1:
-        return np.zeros(len(xy), dtype=np.int64)
-    total = int(w.sum())
-    if unit:
-        # capacity slots: lo regular slots per turf (all filled: they carry a bonus) and
-        # hi - lo extra slots per turf
-        cols = np.concatenate([np.repeat(np.arange(k), lo), np.repeat(np.arange(k), hi - lo)])
-        bonus = np.concatenate([np.full(k * lo, cost.max() * 4 + 1.0), np.zeros(k * (hi - lo))])
-        matrix = cost[:, cols] - bonus[None, :]
-        rows, chosen = linear_sum_assignment(matrix)
-        out = np.empty(len(xy), dtype=np.int64)
-        out[rows] = cols[chosen]
-        return out
-    # transportation LP (totally unimodular: a vertex solution is integral; a location only
-    # splits when its doors cannot all fit, and then goes where most of its doors went)
-    m = len(xy)
-    var = np.arange(m * k)
-    a_eq = sparse.csr_matrix((np.ones(m * k), (var // k, var)), shape=(m, m * k))
-    turf_rows = sparse.csr_matrix((np.ones(m * k), (var % k, var)), shape=(k, m * k))
-    a_ub = sparse.vstack([turf_rows, -turf_rows]).tocsr()
-    b_ub = np.concatenate([np.full(k, hi), np.full(k, -lo)])
-    res = linprog(
-        (cost * w[:, None]).ravel() / max(cost.max(), 1e-9),
-        A_ub=a_ub,
-        b_ub=b_ub,
-        A_eq=a_eq,
-        b_eq=w.astype(float),
-        bounds=(0, None),
-        method="highs-ds",
-    )
-    if res.status != 0 or total < k * lo or total > k * hi:  # pragma: no cover - safety net
-        return np.argmin(cost, axis=1)
-    return np.argmax(res.x.reshape(m, k), axis=1)
-
-
-def _lloyd(
-    xy: np.ndarray, w: np.ndarray, idx: np.ndarray, turfs: np.ndarray, label: np.ndarray
-) -> None:
-    """Capacity-constrained Lloyd iterations on locations `idx` among `turfs`, in place."""
-    k = len(turfs)
-    if k < 2:
-        return
-    sub_xy, sub_w = xy[idx], w[idx]
-    total = int(sub_w.sum())
-    lo, hi = total // k, -(-total // k)
-    unit = bool((sub_w == 1).all())
-    local = np.searchsorted(turfs, label[idx])
-    for _ in range(_LLOYD_ITERATIONS):
-        centres = np.zeros((k, 2))
-        np.add.at(centres, local, sub_xy * sub_w[:, None])
-        sizes = np.bincount(local, weights=sub_w, minlength=k)
-        if (sizes == 0).any():
-            break
-        centres /= sizes[:, None]
-        new = _assign(sub_xy, sub_w, centres, lo, hi, unit)
-        if (new == local).all():
-            break
-        if not unit and (np.bincount(new, minlength=k) == 0).any():
-            break  # stacked doors would leave a turf empty: keep the last good assignment
-        local = new
-    label[idx] = turfs[local]
-
-
-def _partition(xy: np.ndarray, w: np.ndarray, k: int) -> np.ndarray:
-    """A turf label per location."""
-    n = int(w.sum())
-    q = n // k
-    label = np.empty(len(xy), dtype=np.int64)
-    all_idx = np.arange(len(xy))
-    tree = _build_tree(xy, w, all_idx, k, q)
-    for t, leaf in enumerate(_leaves(tree)):
-        label[leaf.idx] = t
-    for region in _regions(tree, _LEAF_TURFS):
-        turfs = np.unique(label[region.idx])
-        _lloyd(xy, w, region.idx, turfs, label)
-    if k > _LEAF_TURFS:
-        # second pass: regions across the first pass's boundaries
-        centres = np.zeros((k, 2))
-        np.add.at(centres, label, xy * w[:, None])
-        sizes = np.bincount(label, weights=w, minlength=k)
-        centres /= sizes[:, None]
-        ctree = _build_tree(centres, np.ones(k), np.arange(k), k, 1, turn=True)
-        for region in _regions(ctree, _LEAF_TURFS):
-            turfs = np.sort(region.idx)
-            idx = np.flatnonzero(np.isin(label, turfs))
-            _lloyd(xy, w, idx, turfs, label)
-    return label
-
-
 # ---------------------------------------------------------------------------------------------
 # The cut
 
 
-def _metric_area_perimeter(geom: BaseGeometry) -> tuple[float, float]:
-    return float(geom.area), float(geom.length)
+def _balanced(w: np.ndarray, label: np.ndarray, k: int, building_turfs: np.ndarray) -> bool:
+    """Every ordinary turf holds floor/ceil of the ordinary turfs' mean door count."""
+    sizes = np.delete(np.bincount(label, weights=w, minlength=k), building_turfs)
+    return len(sizes) == 0 or sizes.max() - sizes.min() <= 1
 
 
 def cut_turfs(lon: np.ndarray, lat: np.ndarray, area: BaseGeometry, turf_count: int) -> CutResult:
@@ -318,29 +134,31 @@ def cut_turfs(lon: np.ndarray, lat: np.ndarray, area: BaseGeometry, turf_count: 
     xy = proj.forward(keys)
     w = counts.astype(np.int64)
 
-    label = _partition(xy, w, k)
+    label, building_turfs = partition(xy, w, k)
 
     area_m = shapely.transform(area, proj.forward)
     if not area_m.is_valid:  # pragma: no cover - rounding in the (linear) projection
         area_m = shapely.make_valid(area_m)
     cell_of = cells(xy, area_m)
-    geoms_m = turf_geometries(cell_of, label, k, area_m)
+    geoms_m = turf_geometries(cell_of, xy, label, k, area_m)
     area_parts = len(shapely.get_parts(area_m)) if area_m.geom_type == "MultiPolygon" else 1
-    if area_parts == 1 and k > 1 and any(n_parts(g) > 1 for g in geoms_m):
-        repair_pieces(xy, w, label, k, adjacency(xy, cell_of, area_m))
-        geoms_m = turf_geometries(cell_of, label, k, area_m)
+    pieces = area_parts == 1 and k > 1 and any(n_parts(g) > 1 for g in geoms_m)
+    if pieces or not _balanced(w, label, k, building_turfs):
+        graph = LocationGraph(adjacency(xy, cell_of, area_m))
+        if pieces:
+            merge_strays(graph, w, label, k, building_turfs)
+        rebalance(graph, xy, w, label, k, building_turfs)
+        geoms_m = turf_geometries(cell_of, xy, label, k, area_m)
 
     door_label = label[inverse]
     turfs: list[CutTurf] = []
     for t in range(k):
         doors = np.flatnonzero(door_label == t)
         g_m = geoms_m[t]
-        a, p = _metric_area_perimeter(g_m)
+        a, p = float(g_m.area), float(g_m.length)
         compactness = 4 * math.pi * a / (p * p) if p > 0 else 0.0
         g = polygonal(shapely.intersection(shapely.transform(g_m, proj.inverse), area))
-        if g.geom_type == "Polygon":
-            pass
-        elif g.is_empty:  # pragma: no cover
+        if g.is_empty:  # pragma: no cover
             g = MultiPolygon()
         route = plan_route(lon[doors], lat[doors], settings=ROUTE_SETTINGS)
         turfs.append(
@@ -352,11 +170,17 @@ def cut_turfs(lon: np.ndarray, lat: np.ndarray, area: BaseGeometry, turf_count: 
                 compactness=float(compactness),
             )
         )
-    return CutResult(turfs=turfs, metrics=_metrics(turfs, geoms_m, area_m, n, int(w.max())))
+    metrics = _metrics(turfs, geoms_m, area_m, n, int(w.max()), building_turfs)
+    return CutResult(turfs=turfs, metrics=metrics)
 
 
 def _metrics(
-    turfs: list[CutTurf], geoms_m: list[BaseGeometry], area_m: BaseGeometry, n: int, stack: int
+    turfs: list[CutTurf],
+    geoms_m: list[BaseGeometry],
+    area_m: BaseGeometry,
+    n: int,
+    stack: int,
+    building_turfs: np.ndarray,
 ) -> dict:
     sizes = np.array([t.door_count for t in turfs])
     k = len(turfs)
@@ -381,10 +205,24 @@ def _metrics(
         "uncovered_m2": max(0.0, float(area_m.area - union.area)),
         "largest_stack": stack,
         "balanced_within_one": within_one,
+        "building_turfs": len(building_turfs),
     }
-    if not within_one and stack > 1:
+    ordinary = np.delete(sizes, building_turfs)
+    if len(building_turfs):
+        held = ", ".join(str(int(sizes[t])) for t in building_turfs)
+        metrics["note"] = (
+            f"{len(building_turfs)} turf(s) hold a single building of more doors than a turf's "
+            f"share ({held} doors share one point, and doors at one point are never split "
+            f"between turfs); the other turfs hold {_span(ordinary)} doors"
+        )
+    elif not within_one and stack > 1:
         metrics["note"] = (
             f"balance within one door was not reached: up to {stack} doors share one point "
             "(a building) and doors at one point are never split between turfs"
         )
     return metrics
+
+
+def _span(sizes: np.ndarray) -> str:
+    lo, hi = int(sizes.min()), int(sizes.max())
+    return f"{lo}" if lo == hi else f"{lo} to {hi}"

@@ -9,14 +9,12 @@ its neighbours' without overlap.
 
 from __future__ import annotations
 
-import itertools
 import math
 from dataclasses import dataclass
 
 import numpy as np
 import shapely
 from scipy import sparse
-from scipy.sparse.csgraph import connected_components, shortest_path
 from scipy.spatial import Delaunay, QhullError
 from shapely.geometry import Polygon
 from shapely.geometry.base import BaseGeometry
@@ -84,8 +82,10 @@ def cells(xy: np.ndarray, area_m: BaseGeometry) -> np.ndarray:
 
 
 def turf_geometries(
-    cells: np.ndarray, label: np.ndarray, k: int, area_m: BaseGeometry
+    cells: np.ndarray, xy: np.ndarray, label: np.ndarray, k: int, area_m: BaseGeometry
 ) -> list[BaseGeometry]:
+    """Each turf's polygon: its locations' cells merged and clipped to the area, with
+    `_attach_orphans` applied."""
     out = []
     order = np.argsort(label, kind="stable")
     bounds = np.searchsorted(label[order], np.arange(k + 1))
@@ -93,6 +93,40 @@ def turf_geometries(
         mine = cells[order[bounds[t] : bounds[t + 1]]]
         merged = shapely.coverage_union_all(mine) if len(mine) > 1 else mine[0]
         out.append(polygonal(shapely.intersection(merged, area_m)))
+    return _attach_orphans(out, xy, label)
+
+
+def _attach_orphans(
+    geoms: list[BaseGeometry], xy: np.ndarray, label: np.ndarray
+) -> list[BaseGeometry]:
+    """A convex cell clipped by a concave outline can fall in two: the location's part and an
+    empty far part. Such parts (holding none of their turf's locations) go to the turf with
+    which they share the longest border, so that no turf is in pieces for want of a door; a
+    part touching no other turf (an area's piece without doors) stays."""
+    out = list(geoms)
+    points = shapely.points(xy)
+    orphans: list[BaseGeometry] = []
+    for t, g in enumerate(geoms):
+        if n_parts(g) == 1:
+            continue
+        parts = shapely.get_parts(g)
+        mine = points[label == t]
+        holds = np.array([shapely.intersects(p, mine).any() for p in parts])
+        if holds.all() or not holds.any():
+            continue
+        out[t] = shapely.union_all(parts[holds])
+        orphans.extend((t, p) for p in parts[~holds])
+    for t, part in orphans:
+        shared = np.array(
+            [
+                shapely.length(shapely.intersection(part.boundary, g.boundary))
+                if u != t and shapely.intersects(part, g)
+                else 0.0
+                for u, g in enumerate(out)
+            ]
+        )
+        best = int(np.argmax(shared)) if shared.max() > 0 else t
+        out[best] = polygonal(shapely.union(out[best], part))
     return out
 
 
@@ -105,7 +139,9 @@ def adjacency(xy: np.ndarray, cells: np.ndarray, area_m: BaseGeometry) -> sparse
     shapely.prepare(area_m)
     clipped = cells.copy()
     edge = ~shapely.contains_properly(area_m, cells)  # only cells on the area's border change
-    clipped[edge] = shapely.intersection(cells[edge], area_m)
+    clipped[edge] = [_own_part(g, p) for g, p in
+                     zip(shapely.intersection(cells[edge], area_m), shapely.points(xy[edge]),
+                         strict=True)]  # fmt: skip
     a = b = None
     if len(cells) >= 4:
         try:  # Delaunay edges are the Voronoi neighbours: no pairwise overlay inside the area
@@ -131,115 +167,10 @@ def adjacency(xy: np.ndarray, cells: np.ndarray, area_m: BaseGeometry) -> sparse
     return (graph + graph.T).tocsr()
 
 
-def _components(graph: sparse.csr_matrix, locs: np.ndarray) -> list[np.ndarray]:
-    sub = graph[locs][:, locs]
-    _n, comp = connected_components(sub, directed=False)
-    return [locs[comp == c] for c in range(_n)]
-
-
-def _connected_without(graph: sparse.csr_matrix, locs: np.ndarray, drop: int) -> bool:
-    rest = locs[locs != drop]
-    return len(rest) > 0 and len(_components(graph, rest)) == 1
-
-
-def _hand_back(
-    xy: np.ndarray,
-    w: np.ndarray,
-    label: np.ndarray,
-    graph: sparse.csr_matrix,
-    chain: list[int],
-    need: int,
-) -> bool:
-    """Along chain (u ... t), each turf gives `need` doors of border locations to the next,
-    never falling apart itself. False when some link cannot."""
-    for giver, taker in itertools.pairwise(chain):
-        left = need
-        while left > 0:
-            mine = np.flatnonzero((label == giver) & (w <= left))
-            border = [i for i in mine if (label[graph[i].indices] == taker).any()]
-            centre = np.average(xy[label == taker], axis=0, weights=w[label == taker])
-            border.sort(key=lambda i: (float(((xy[i] - centre) ** 2).sum()), int(i)))
-            for i in border:
-                if _connected_without(graph, np.flatnonzero(label == giver), i):
-                    label[i] = taker
-                    left -= int(w[i])
-                    break
-            else:
-                return False
-    return True
-
-
-def repair_pieces(
-    xy: np.ndarray, w: np.ndarray, label: np.ndarray, k: int, graph: sparse.csr_matrix
-) -> None:
-    """Make turfs one piece (in place) where a one-piece area allows: each stray piece (all but
-    a turf's largest by doors) goes to a neighbouring turf (most shared borders first), and
-    that turf hands as many doors back along a chain of neighbouring turfs (each link giving
-    border locations whose loss keeps it in one piece), so balance is kept; failing that, the
-    piece moves alone if balance stays within ±10%. Pieces that cannot be moved either way are
-    left (and counted as noncontiguous by the caller)."""
-    stuck: set[tuple[int, int]] = set()
-    for _ in range(4 * k):
-        stray = None
-        for t in range(k):
-            comps = _components(graph, np.flatnonzero(label == t))
-            if len(comps) > 1:
-                comps.sort(key=lambda c: (-int(w[c].sum()), int(c[0])))
-                for c in comps[1:]:
-                    if (t, int(c.min())) not in stuck:
-                        stray = (t, c)
-                        break
-            if stray is not None:
-                break
-        if stray is None:
-            return
-        t, piece = stray
-        nb = graph[piece].indices
-        nb_turfs = label[nb][label[nb] != t]
-        counts = np.bincount(nb_turfs, minlength=k)
-        need = int(w[piece].sum())
-        done = False
-        for u in np.argsort(-counts, kind="stable"):
-            if counts[u] == 0:
-                break
-            before = label.copy()
-            label[piece] = u
-            rows, cols = graph.nonzero()
-            tgraph = sparse.coo_matrix(
-                (np.ones(len(rows)), (label[rows], label[cols])), shape=(k, k)
-            ).tocsr()
-            _d, pred = shortest_path(tgraph, directed=False, unweighted=True, indices=int(u),
-                                     return_predecessors=True)  # fmt: skip
-            if pred[t] >= 0:
-                chain = [t]
-                while chain[-1] != u:
-                    chain.append(int(pred[chain[-1]]))
-                chain.reverse()
-                if _hand_back(xy, w, label, graph, chain, need):
-                    done = True
-                    break
-            label[:] = before
-        if not done:
-            done = _plain_move(w, label, piece, t, counts, k)
-        if not done:
-            stuck.add((t, int(piece.min())))
-
-
-def _plain_move(
-    w: np.ndarray, label: np.ndarray, piece: np.ndarray, t: int, counts: np.ndarray, k: int
-) -> bool:
-    """The fallback when no chain can hand doors back: give the stray piece to the neighbour
-    sharing most border with it if both turfs stay within ±10% of the mean. One piece matters
-    more than balance to the door (a turf in two places is walked twice); ±10% still holds."""
-    mean = float(w.sum()) / k
-    size = int(w[piece].sum())
-    for u in np.argsort(-counts, kind="stable"):
-        if counts[u] == 0:
-            return False
-        if (
-            int(w[label == u].sum()) + size <= 1.1 * mean
-            and int(w[label == t].sum()) - size >= 0.9 * mean
-        ):
-            label[piece] = u
-            return True
-    return False
+def _own_part(clipped_cell: BaseGeometry, point: BaseGeometry) -> BaseGeometry:
+    """The part of a clipped cell that holds its location (see `_attach_orphans`)."""
+    clipped_cell = polygonal(clipped_cell)
+    if n_parts(clipped_cell) == 1:
+        return clipped_cell
+    parts = shapely.get_parts(clipped_cell)
+    return parts[int(np.argmax(shapely.intersects(parts, point)))]
