@@ -100,12 +100,6 @@ def _validate(lon: np.ndarray, lat: np.ndarray, area: BaseGeometry, turf_count: 
 # The cut
 
 
-def _balanced(w: np.ndarray, label: np.ndarray, k: int, building_turfs: np.ndarray) -> bool:
-    """Every ordinary turf holds floor/ceil of the ordinary turfs' mean door count."""
-    sizes = np.delete(np.bincount(label, weights=w, minlength=k), building_turfs)
-    return len(sizes) == 0 or sizes.max() - sizes.min() <= 1
-
-
 def cut_turfs(lon: np.ndarray, lat: np.ndarray, area: BaseGeometry, turf_count: int) -> CutResult:
     """Split the doors at (lon, lat) (WGS84 degrees, one entry per door; doors of one building
     share a point) inside `area` (Polygon/MultiPolygon, lon/lat) into `turf_count` turfs.
@@ -140,15 +134,12 @@ def cut_turfs(lon: np.ndarray, lat: np.ndarray, area: BaseGeometry, turf_count: 
     if not area_m.is_valid:  # pragma: no cover - rounding in the (linear) projection
         area_m = shapely.make_valid(area_m)
     cell_of = cells(xy, area_m)
-    geoms_m = turf_geometries(cell_of, xy, label, k, area_m)
-    area_parts = len(shapely.get_parts(area_m)) if area_m.geom_type == "MultiPolygon" else 1
-    pieces = area_parts == 1 and k > 1 and any(n_parts(g) > 1 for g in geoms_m)
-    if pieces or not _balanced(w, label, k, building_turfs):
+    if k > 1:
         graph = LocationGraph(adjacency(xy, cell_of, area_m))
-        if pieces:
+        if n_parts(area_m) == 1:
             merge_strays(graph, w, label, k, building_turfs)
         rebalance(graph, xy, w, label, k, building_turfs)
-        geoms_m = turf_geometries(cell_of, xy, label, k, area_m)
+    geoms_m = turf_geometries(cell_of, xy, label, k, area_m)
 
     door_label = label[inverse]
     turfs: list[CutTurf] = []

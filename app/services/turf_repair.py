@@ -164,7 +164,8 @@ def rebalance(
     """Bring every ordinary turf (not in `fixed`) to floor/ceil of their mean door count where
     chains of neighbouring turfs can pass the doors without splitting a turf (in place)."""
     ordinary = np.setdiff1d(np.arange(k), fixed)
-    if len(ordinary) < 2:
+    size = np.bincount(label, weights=w, minlength=k)[ordinary]
+    if len(ordinary) < 2 or size.max() - size.min() <= 1:
         return
     turfs = _Turfs(graph, w, label, k)
     size = turfs.size
