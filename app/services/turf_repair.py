@@ -190,7 +190,7 @@ def rebalance(
             return
         before = label.copy()
         amount = max(min(int(size[chain[0]]) - lo, hi - int(size[chain[-1]])), 1)
-        stuck = _pass_along(turfs, xy, chain, amount)
+        stuck = _pass_along(turfs, xy, chain, amount, lo)
         if stuck is None and excess() < current:
             tried.clear()
             blocked.clear()
@@ -250,11 +250,11 @@ def _next_chain(
 
 
 def _pass_along(
-    turfs: _Turfs, xy: np.ndarray, chain: list[int], amount: int
+    turfs: _Turfs, xy: np.ndarray, chain: list[int], amount: int, lo: int
 ) -> tuple[int, int] | None:
     """Each link of the chain (giver first) gives about `amount` doors of border locations to
-    the next; a link passes on what it received. Returns the first link that could not give
-    a door, if any."""
+    the next, never going below `lo` itself; a link passes on what it received. Returns the
+    first link that could not give a door, if any."""
     w, label, members = turfs.w, turfs.label, turfs.members
     for giver, taker in itertools.pairwise(chain):
         taker_list = sorted(members[taker])
@@ -279,8 +279,16 @@ def _pass_along(
                 if moved == amount:
                     break
         if moved == 0:
+            spare = int(turfs.size[giver]) - lo
             lightest = border[np.lexsort((border, gain, w[border]))].tolist()
-            moved = next((int(w[i]) for i in lightest if turfs.give(i, giver, taker, pieces)), 0)
+            moved = next(
+                (
+                    int(w[i])
+                    for i in lightest
+                    if w[i] <= spare and turfs.give(i, giver, taker, pieces)
+                ),
+                0,
+            )
         if moved == 0:
             return giver, taker
         amount = moved
