@@ -369,6 +369,21 @@ def check_own(case: Case, own: dict, m: dict) -> None:
             print(f"  ! {case.name}: doorstep's own {key} = {a:.6g}, common evaluation {b:.6g}")
 
 
+def ordinary_balance(case: Case, fr: Frame, door_label: np.ndarray) -> tuple[str, bool]:
+    """Where a building holds more doors than a turf's share, the balance of the other turfs:
+    every turf but the single-building ones within +-10% of their mean."""
+    sizes = np.bincount(door_label, minlength=case.k)
+    points = np.array([len(np.unique(fr.inverse[door_label == t])) for t in range(case.k)])
+    ordinary = sizes[~((points == 1) & (sizes > len(door_label) / case.k))]
+    mean = ordinary.mean()
+    ok = bool(ordinary.max() <= 1.1 * mean and ordinary.min() >= 0.9 * mean)
+    return (
+        f"{case.name}: the {len(ordinary)} turfs that are not one building alone hold "
+        f"{ordinary.min()}-{ordinary.max()} doors, within +-10% of their mean {mean:.1f}",
+        ok,
+    )
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--quick", action="store_true", help="only the cases of <= 10,000 doors")
@@ -442,6 +457,8 @@ def main() -> None:
             )
         else:
             verdicts.append((f"{label} (lower bound {bound:.3f})", False))
+        if stack > n / case.k:
+            verdicts.append(ordinary_balance(case, fr, ds_lab))
         parts = len(shapely.get_parts(case.area))
         verdicts.append(
             (
