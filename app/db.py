@@ -1,8 +1,10 @@
 """Engine and sessions. One session per request, committed once when the endpoint returns."""
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
 
+from sqlalchemy import text
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
     AsyncSession,
@@ -38,3 +40,41 @@ async def session_scope(factory: async_sessionmaker[AsyncSession]) -> AsyncItera
         except BaseException:
             await session.rollback()
             raise
+
+
+async def analyze_if_stale(
+    session: AsyncSession, rows_written: Mapping[str, int], *, skip_if_busy: bool = True
+) -> None:
+    """ANALYZE the tables whose planner statistics count fewer rows than were just written.
+
+    Right after a table's first big writes (a new database's first voter file, first lists,
+    first synced doors) the planner still believes it empty and picks nested loops over
+    scans: measured, a list's first GET took 1.1-1.7 s instead of 10 ms, and sync p95 319 ms
+    instead of 40 ms, until autovacuum came round. The check is one catalogue read; a large,
+    well-analysed table never qualifies, so steady-state requests pay nothing else.
+
+    `skip_if_busy`: a request does not wait behind autovacuum (whose lock ANALYZE shares): past
+    a short lock timeout the ANALYZE is skipped, in a savepoint, and autovacuum does the job.
+    """
+    wanted = {t: n for t, n in rows_written.items() if n > 0}
+    if not wanted:
+        return
+    estimates = await session.execute(
+        text("SELECT relname, reltuples FROM pg_class WHERE oid = ANY(CAST(:t AS regclass[]))"),
+        {"t": list(wanted)},
+    )
+    for table, estimate in estimates.all():
+        if estimate >= wanted[table]:
+            continue
+        if not skip_if_busy:
+            await session.execute(text(f'ANALYZE "{table}"'))
+            continue
+        previous = (await session.execute(text("SELECT current_setting('lock_timeout')"))).scalar()
+        try:
+            async with session.begin_nested():
+                await session.execute(text("SELECT set_config('lock_timeout', '100ms', true)"))
+                await session.execute(text(f'ANALYZE "{table}"'))
+        except DBAPIError as exc:
+            if getattr(exc.orig, "sqlstate", None) != "55P03":  # lock_not_available
+                raise
+        await session.execute(text("SELECT set_config('lock_timeout', :v, true)"), {"v": previous})

@@ -10,6 +10,7 @@ from uuid import UUID
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.db import analyze_if_stale
 from app.schemas.sync import SyncItem
 from app.services import feedback
 from app.services.feedback import RESULT_FIELDS, Fact, Touch, option_facts
@@ -58,6 +59,14 @@ async def record(
         (created_ids[c.item.client_id], c) for c in contacts if c.item.client_id in created_ids
     ]
     await _record_details(session, tenant, created)
+    await analyze_if_stale(
+        session,
+        {
+            "contact": len(created),
+            "contact_target": sum(len(c.people) for _, c in created),
+            "contact_response": sum(len(c.item.responses) for _, c in created),
+        },
+    )
     facts = [f for contact_id, c in created for f in _facts(contact_id, c)]
     touches = [Touch(p, c.item.knocked_at) for _, c in created for p in c.people]
     await feedback.apply(session, tenant.campaign_id, facts, touches)

@@ -18,6 +18,7 @@ from typing import IO, Any
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.db import analyze_if_stale
 from app.services.voter_checks import TYPES
 from app.services.voter_csv import MAX_ERRORS_KEPT, CsvFileError, VoterCsvReader
 
@@ -216,22 +217,6 @@ async def _reject_duplicates(session: AsyncSession, reader: VoterCsvReader) -> N
         )
 
 
-async def _analyze_if_stale(session: AsyncSession, table: str, rows_touched: int) -> None:
-    """Refresh a table's statistics when they undercount what this import is about to join.
-
-    Right after a first big load the planner still believes the table empty and picks nested
-    loops over sequential scans (minutes instead of a second). A small import into a large,
-    well-analysed table skips the ANALYZE and its cost.
-    """
-    estimate = (
-        await session.execute(
-            text("SELECT reltuples FROM pg_class WHERE oid = CAST(:t AS regclass)"), {"t": table}
-        )
-    ).scalar_one()
-    if estimate < rows_touched:
-        await session.execute(text(f"ANALYZE {table}"))
-
-
 async def _write_households(session: AsyncSession, cid: dict[str, Any]) -> None:
     await session.execute(text(_DOORS))
     await session.execute(text("CREATE INDEX ON doors USING gist (geom)"))
@@ -239,13 +224,13 @@ async def _write_households(session: AsyncSession, cid: dict[str, Any]) -> None:
     await session.execute(text(_DOOR_PRECINCTS), cid)
     await session.execute(text(_DOOR_PRECINCTS_BY_CODE), cid)
     doors = (await session.execute(text("SELECT count(*) FROM doors"))).scalar_one()
-    await _analyze_if_stale(session, "household", doors)
+    await analyze_if_stale(session, {"household": doors}, skip_if_busy=False)
     await session.execute(text(_KNOWN_DOORS), cid)
     await session.execute(text(_UPDATE_HOUSEHOLDS), cid)
     await session.execute(text(_INSERT_HOUSEHOLDS), cid)
     # The people's foreign-key checks look households up one by one: with statistics that
     # still say "empty", each lookup would scan the whole table.
-    await _analyze_if_stale(session, "household", doors)
+    await analyze_if_stale(session, {"household": doors}, skip_if_busy=False)
 
 
 async def _write_people(
@@ -258,11 +243,12 @@ async def _write_people(
     )
     await session.execute(text(stage), params)
     await session.execute(text(analyze))
-    await _analyze_if_stale(session, "person", reader.state.rows_read)
+    await analyze_if_stale(session, {"person": reader.state.rows_read}, skip_if_busy=False)
     await session.execute(text(known), cid)
     updated = (await session.execute(text(update), cid)).rowcount  # type: ignore[attr-defined]
     created = (await session.execute(text(insert), cid)).rowcount  # type: ignore[attr-defined]
-    await _analyze_if_stale(session, "person", created)  # so the next queries see them
+    # so that the next queries see them
+    await analyze_if_stale(session, {"person": created}, skip_if_busy=False)
     return created, updated
 
 

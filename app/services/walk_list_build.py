@@ -17,6 +17,7 @@ from sqlalchemy import text, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.config import Settings
+from app.db import analyze_if_stale
 from app.errors import Unprocessable
 from app.models import Campaign, Survey, Turf, WalkList
 from app.schemas.walk_lists import WalkListFilters, WalkListIn, WalkListOut
@@ -199,6 +200,7 @@ async def create_walk_list(
         {"cid": tenant.campaign_id, "list_id": walk_list.id, "lines": plan.lines,
          "seqs": plan.seqs, "households": plan.households, "people": plan.people},
     )  # fmt: skip
+    await analyze_if_stale(session, {"walk_list_target": len(plan.people)})
     walk_list.door_count, walk_list.person_count = plan.doors, len(plan.people)
     walk_list.route_distance_m = round(plan.distance_m, 1)
     walk_list.route_minutes = round(
