@@ -45,7 +45,7 @@ async def session_scope(factory: async_sessionmaker[AsyncSession]) -> AsyncItera
 async def analyze_if_stale(
     session: AsyncSession, rows_written: Mapping[str, int], *, skip_if_busy: bool = True
 ) -> None:
-    """ANALYZE the tables whose planner statistics count fewer rows than were just written.
+    """ANALYZE the tables whose planner statistics are far behind the rows just written.
 
     Right after a table's first big writes (a new database's first voter file, first lists,
     first synced doors) the planner still believes it empty and picks nested loops over
@@ -60,11 +60,18 @@ async def analyze_if_stale(
     if not wanted:
         return
     estimates = await session.execute(
-        text("SELECT relname, reltuples FROM pg_class WHERE oid = ANY(CAST(:t AS regclass[]))"),
+        text(
+            "SELECT c.relname, c.reltuples, coalesce(s.n_mod_since_analyze, 0)"
+            " FROM pg_class c LEFT JOIN pg_stat_user_tables s ON s.relid = c.oid"
+            " WHERE c.oid = ANY(CAST(:t AS regclass[]))"
+        ),
         {"t": list(wanted)},
     )
-    for table, estimate in estimates.all():
-        if estimate >= wanted[table]:
+    for table, estimate, changed in estimates.all():
+        # stale: the planner counts fewer rows than were just written, or the table has
+        # changed by as many rows as it held when last analysed (so at most log2(rows) times
+        # in a table's life)
+        if estimate >= wanted[table] and changed + wanted[table] < estimate:
             continue
         if not skip_if_busy:
             await session.execute(text(f'ANALYZE "{table}"'))
