@@ -213,7 +213,7 @@ def evaluate(case: Case, fr: Frame, door_label: np.ndarray) -> dict:
     for g in geoms:
         a, p = float(g.area), float(g.length)
         pp.append(4 * math.pi * a / (p * p) if p > 0 else 0.0)
-    union = shapely.coverage_union_all(geoms) if kk > 1 else geoms[0]
+    union = turf_shapes.merge_coverage(geoms)
     overlap = max(0.0, float(sum(g.area for g in geoms) - union.area))
     walk = 0.0
     settings = turf_cut.ROUTE_SETTINGS

@@ -231,3 +231,16 @@ def test_bad_input(args, message):
         lon[5:], lat[5:] = lon[-1] + 1e-5, lat[-1]
     with pytest.raises(ValueError, match=message):
         cut_turfs(lon, lat, area, args.get("turf_count", 2))
+
+
+@pytest.mark.parametrize(
+    ("nx", "ny", "step", "k"), [(4, 3, 1e-4, 2), (4, 6, 5e-5, 3), (5, 5, 1e-4, 3)]
+)
+def test_doors_on_a_grid(nx, ny, step, k):
+    """Four or more doors on one circle: Voronoi cells come back with stray lines, cells of
+    diagonal neighbours meet only at a corner, and their edges are not exactly noded."""
+    gx, gy = np.meshgrid(np.arange(nx), np.arange(ny))
+    lon, lat = LON0 + gx.ravel() * step, LAT0 + gy.ravel() * step
+    area = shapely.box(lon.min() - step / 2, lat.min() - step / 2,
+                       lon.max() + step / 2, lat.max() + step / 2)  # fmt: skip
+    _check(lon, lat, area, k, cut_turfs(lon, lat, area, k))

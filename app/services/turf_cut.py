@@ -9,8 +9,8 @@ Pure numpy/scipy/shapely (no database, no I/O), so the API can run it in a worke
    more doors than a turf's share is a turf of its own).
 3. Polygons: the Voronoi cells of the distinct locations (each location strictly inside its
    own cell), merged per turf and clipped to the area (`turf_shapes`).
-4. `turf_repair` on the cells' adjacency: stray pieces of a turf join a neighbour (where the
-   area is one piece), then chains of neighbouring turfs pass border locations until every
+4. `turf_repair` on the cells' adjacency: stray pieces of a turf join a neighbour (a turf
+   keeps one body per piece of the area), then chains of neighbouring turfs pass border locations until every
    ordinary turf holds floor/ceil of the mean door count, wherever stacked doors allow.
 5. A walking route per turf (`routing.plan_route`) gives walk_m.
 
@@ -34,6 +34,7 @@ from app.services.turf_shapes import (
     Projection,
     adjacency,
     cells,
+    merge_coverage,
     n_parts,
     polygonal,
     turf_geometries,
@@ -136,8 +137,7 @@ def cut_turfs(lon: np.ndarray, lat: np.ndarray, area: BaseGeometry, turf_count: 
     cell_of = cells(xy, area_m)
     if k > 1:
         graph = LocationGraph(adjacency(xy, cell_of, area_m))
-        if n_parts(area_m) == 1:
-            merge_strays(graph, w, label, k, building_turfs)
+        merge_strays(graph, w, label, k, building_turfs)
         rebalance(graph, xy, w, label, k, building_turfs)
     geoms_m = turf_geometries(cell_of, xy, label, k, area_m)
 
@@ -176,7 +176,7 @@ def _metrics(
     sizes = np.array([t.door_count for t in turfs])
     k = len(turfs)
     mean = n / k
-    union = shapely.coverage_union_all(geoms_m) if k > 1 else geoms_m[0]
+    union = merge_coverage(geoms_m)
     overlap = max(0.0, float(sum(g.area for g in geoms_m) - union.area))
     assigned = int(sizes.sum())
     pieces = [n_parts(t.geometry) for t in turfs]

@@ -18,7 +18,7 @@ Both are fixed on the cells' adjacency graph (locations whose clipped cells shar
    total excess is undone and not tried again.
 
 Building turfs (a single location holding more doors than a turf's share, see
-`turf_cut._building_turfs`) are never given doors nor take any.
+`turf_partition._building_turfs`) are never given doors nor take any.
 """
 
 from __future__ import annotations
@@ -82,35 +82,37 @@ class LocationGraph:
 def merge_strays(
     graph: LocationGraph, w: np.ndarray, label: np.ndarray, k: int, fixed: np.ndarray
 ) -> None:
-    """Give every stray piece to the neighbouring turf's main body (in place), an ordinary
-    turf's rather than a building turf's (`fixed`) where there is a choice."""
+    """Give every stray piece to the neighbouring turf's main body (in place). Main: a turf's
+    piece with most doors in each piece of the area (a turf spanning a river keeps a body on
+    each bank). A building turf (`fixed`) never takes a piece: one that touches nothing else
+    stays where it is (and is counted as a turf in pieces)."""
     is_fixed = np.zeros(k, dtype=bool)
     is_fixed[fixed] = True
+    _n, region = connected_components(graph.matrix, directed=False)
     for _ in range(len(label)):
         piece = graph.pieces(label)
         n_piece = int(piece.max()) + 1
         doors = np.bincount(piece, weights=w, minlength=n_piece)
         piece_turf = np.zeros(n_piece, dtype=np.int64)
         piece_turf[piece] = label
-        # main piece per turf: most doors, then the lowest piece id (deterministic)
-        order = np.lexsort((np.arange(n_piece), -doors, piece_turf))
+        group = np.zeros(n_piece, dtype=np.int64)  # (turf, area piece)
+        group[piece] = label * (int(region.max()) + 1) + region
+        # main piece per group: most doors, then the lowest piece id (deterministic)
+        order = np.lexsort((np.arange(n_piece), -doors, group))
         first = np.ones(n_piece, dtype=bool)
-        first[1:] = piece_turf[order][1:] != piece_turf[order][:-1]
+        first[1:] = group[order][1:] != group[order][:-1]
         main = np.zeros(n_piece, dtype=bool)
         main[order[first]] = True
         if main.all():
             return
-        # borders between a stray piece and another turf's main piece
+        # borders between a stray piece and another ordinary turf's main piece
         a, b = piece[graph.rows], piece[graph.cols]
-        cross = ~main[a] & main[b] & (piece_turf[a] != piece_turf[b])
+        cross = ~main[a] & main[b] & (piece_turf[a] != piece_turf[b]) & ~is_fixed[piece_turf[b]]
         if not cross.any():
-            return  # strays touch only strays: the area is not connected there
-        shared = np.unique(np.column_stack([a[cross], b[cross]]), axis=0, return_counts=True)
-        (pairs, counts) = shared
-        # per stray piece, an ordinary turf's main piece with most shared borders (ties: lowest
-        # turf)
-        to_turf = piece_turf[pairs[:, 1]]
-        pick = np.lexsort((to_turf, -counts, is_fixed[to_turf], pairs[:, 0]))
+            return  # strays touch only strays or buildings
+        pairs, counts = np.unique(np.column_stack([a[cross], b[cross]]), axis=0, return_counts=True)
+        # per stray piece, the main piece with most shared borders (ties: lowest turf)
+        pick = np.lexsort((piece_turf[pairs[:, 1]], -counts, pairs[:, 0]))
         pairs = pairs[pick]
         keep = np.ones(len(pairs), dtype=bool)
         keep[1:] = pairs[1:, 0] != pairs[:-1, 0]
@@ -190,7 +192,7 @@ def rebalance(
             return
         before = label.copy()
         amount = max(min(int(size[chain[0]]) - lo, hi - int(size[chain[-1]])), 1)
-        stuck = _pass_along(turfs, xy, chain, amount, lo)
+        stuck = _pass_along(turfs, xy, chain, amount, lo, hi)
         if stuck is None and excess() < current:
             tried.clear()
             blocked.clear()
@@ -250,10 +252,10 @@ def _next_chain(
 
 
 def _pass_along(
-    turfs: _Turfs, xy: np.ndarray, chain: list[int], amount: int, lo: int
+    turfs: _Turfs, xy: np.ndarray, chain: list[int], amount: int, lo: int, hi: int
 ) -> tuple[int, int] | None:
     """Each link of the chain (giver first) gives about `amount` doors of border locations to
-    the next, never going below `lo` itself; a link passes on what it received. Returns the
+    the next, not going far below `lo` itself; a link passes on what it received. Returns the
     first link that could not give a door, if any."""
     w, label, members = turfs.w, turfs.label, turfs.members
     for giver, taker in itertools.pairwise(chain):
@@ -279,7 +281,9 @@ def _pass_along(
                 if moved == amount:
                     break
         if moved == 0:
-            spare = int(turfs.size[giver]) - lo
+            # as far below the floor as the taker is below the ceiling: the chain's check
+            # keeps it only if the total excess falls
+            spare = int(turfs.size[giver]) - lo + max(0, hi - int(turfs.size[taker]))
             lightest = border[np.lexsort((border, gain, w[border]))].tolist()
             moved = next(
                 (

@@ -1,6 +1,6 @@
 """Turf shapes for the cut (`turf_cut`): the local metric projection, Voronoi cells of the
-door locations merged per turf and clipped to the area, and the repair of turfs that fall apart
-into pieces inside a one-piece area.
+door locations merged per turf and clipped to the area, and the cells' adjacency (which
+`turf_repair` works on).
 
 Cells come from the distinct locations, so each location is strictly inside its own cell and
 a turf's polygon contains exactly its own doors; merged cells of one turf tile the area with
@@ -14,6 +14,7 @@ from dataclasses import dataclass
 
 import numpy as np
 import shapely
+import shapely.errors
 from scipy import sparse
 from scipy.spatial import Delaunay, QhullError
 from shapely.geometry import Polygon
@@ -46,10 +47,6 @@ class Projection:
         )
 
 
-# ---------------------------------------------------------------------------------------------
-# Balanced assignment
-
-
 def polygonal(geom: BaseGeometry) -> BaseGeometry:
     if geom.geom_type in ("Polygon", "MultiPolygon"):
         return geom
@@ -69,6 +66,10 @@ def cells(xy: np.ndarray, area_m: BaseGeometry) -> np.ndarray:
             shapely.voronoi_polygons(shapely.multipoints(xy), extend_to=extent, ordered=True)
         )
     )
+    # four or more doors on one circle (a grid) can give a cell as a polygon plus a
+    # zero-length line; only the polygon is the cell
+    odd = shapely.get_type_id(cells) != 3
+    cells[odd] = [polygonal(c) for c in cells[odd]]
     if len(cells) != len(xy) or not shapely.contains(cells, shapely.points(xy)).all():
         # pragma: no cover - GEOS snapped nearly coincident points; match cells by containment
         tree = shapely.STRtree(cells)
@@ -81,6 +82,17 @@ def cells(xy: np.ndarray, area_m: BaseGeometry) -> np.ndarray:
     return cells
 
 
+def merge_coverage(polygons: np.ndarray | list[BaseGeometry]) -> BaseGeometry:
+    """The union of polygons that tile without overlap: the fast coverage union, or the full
+    overlay where GEOS finds the edges not exactly matched (cells of doors on a grid)."""
+    if len(polygons) == 1:
+        return polygons[0]
+    try:
+        return shapely.coverage_union_all(polygons)
+    except shapely.errors.GEOSException:
+        return shapely.union_all(polygons)
+
+
 def turf_geometries(
     cells: np.ndarray, xy: np.ndarray, label: np.ndarray, k: int, area_m: BaseGeometry
 ) -> list[BaseGeometry]:
@@ -91,7 +103,7 @@ def turf_geometries(
     bounds = np.searchsorted(label[order], np.arange(k + 1))
     for t in range(k):
         mine = cells[order[bounds[t] : bounds[t + 1]]]
-        merged = shapely.coverage_union_all(mine) if len(mine) > 1 else mine[0]
+        merged = merge_coverage(mine)
         out.append(polygonal(shapely.intersection(merged, area_m)))
     return _attach_orphans(out, xy, label)
 
@@ -145,11 +157,7 @@ def adjacency(xy: np.ndarray, cells: np.ndarray, area_m: BaseGeometry) -> sparse
     a = b = None
     if len(cells) >= 4:
         try:  # Delaunay edges are the Voronoi neighbours: no pairwise overlay inside the area
-            tri = Delaunay(xy)
-            e = np.vstack([tri.simplices[:, [0, 1]], tri.simplices[:, [1, 2]],
-                           tri.simplices[:, [0, 2]]])  # fmt: skip
-            e = np.unique(np.sort(e, axis=1), axis=0)
-            a, b = e[:, 0], e[:, 1]
+            a, b = _voronoi_neighbours(Delaunay(xy), xy)
         except QhullError:  # collinear points
             a = b = None
     if a is None:
@@ -165,6 +173,31 @@ def adjacency(xy: np.ndarray, cells: np.ndarray, area_m: BaseGeometry) -> sparse
     m = len(cells)
     graph = sparse.coo_matrix((np.ones(len(a)), (a, b)), shape=(m, m))
     return (graph + graph.T).tocsr()
+
+
+def _voronoi_neighbours(tri: Delaunay, xy: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The Delaunay edges whose dual Voronoi edge has a length: where four or more points lie
+    on one circle, the triangulation adds a diagonal whose two cells meet only at a point."""
+    s = tri.simplices
+    p = xy[s] - xy[s][:, :1]  # triangles relative to their first corner, for precision
+    bx, by, cx, cy = p[:, 1, 0], p[:, 1, 1], p[:, 2, 0], p[:, 2, 1]
+    d = 2 * (bx * cy - by * cx)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        ux = (cy * (bx * bx + by * by) - by * (cx * cx + cy * cy)) / d
+        uy = (bx * (cx * cx + cy * cy) - cx * (bx * bx + by * by)) / d
+    centre = np.column_stack([ux, uy]) + xy[s[:, 0]]
+    a, b, length = [], [], []
+    for i in range(3):  # the edge opposite corner i, shared with triangle neighbors[:, i]
+        other = tri.neighbors[:, i]
+        gap = np.linalg.norm(centre - centre[other], axis=1)
+        a.append(s[:, (i + 1) % 3])
+        b.append(s[:, (i + 2) % 3])
+        length.append(np.where(other >= 0, gap, np.inf))  # a hull edge: its dual is a ray
+    a, b, length = np.concatenate(a), np.concatenate(b), np.concatenate(length)
+    keep = ~(length <= 1e-6)  # NaN (a degenerate triangle) keeps the edge
+    lo, hi = np.minimum(a, b)[keep], np.maximum(a, b)[keep]
+    pairs = np.unique(np.column_stack([lo, hi]), axis=0)
+    return pairs[:, 0], pairs[:, 1]
 
 
 def _own_part(clipped_cell: BaseGeometry, point: BaseGeometry) -> BaseGeometry:
