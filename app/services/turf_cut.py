@@ -10,8 +10,9 @@ Pure numpy/scipy/shapely (no database, no I/O), so the API can run it in a worke
 3. Polygons: the Voronoi cells of the distinct locations (each location strictly inside its
    own cell), merged per turf and clipped to the area (`turf_shapes`).
 4. `turf_repair` on the cells' adjacency: stray pieces of a turf join a neighbour (a turf
-   keeps one body per piece of the area), then chains of neighbouring turfs pass border locations until every
-   ordinary turf holds floor/ceil of the mean door count, wherever stacked doors allow.
+   keeps one body per piece of the area), then chains of neighbouring turfs pass border
+   locations until every ordinary turf holds floor/ceil of the mean door count, wherever
+   stacked doors allow.
 5. A walking route per turf (`routing.plan_route`) gives walk_m.
 
 Deterministic: no randomness anywhere; the same input gives the same turfs.
