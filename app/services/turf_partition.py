@@ -107,6 +107,13 @@ def _regions(node: _Node, size: int) -> list[_Node]:
     return _regions(node.children[0], size) + _regions(node.children[1], size)
 
 
+def _centres(xy: np.ndarray, w: np.ndarray, label: np.ndarray, k: int) -> np.ndarray:
+    """Each turf's door-weighted mean point (every turf holds a location)."""
+    centres = np.zeros((k, 2))
+    np.add.at(centres, label, xy * w[:, None])
+    return centres / np.bincount(label, weights=w, minlength=k)[:, None]
+
+
 def _priced_assignment(
     cost: np.ndarray, w: np.ndarray, price: np.ndarray, target: float
 ) -> np.ndarray:
@@ -158,9 +165,7 @@ def _lloyd(
     price = np.zeros(k)
     local = np.searchsorted(turfs, label[idx])
     for _ in range(_LLOYD_ITERATIONS):
-        centres = np.zeros((k, 2))
-        np.add.at(centres, local, sub_xy * sub_w[:, None])
-        centres /= np.bincount(local, weights=sub_w, minlength=k)[:, None]
+        centres = _centres(sub_xy, sub_w, local, k)
         cost = ((sub_xy[:, None, :] - centres[None, :, :]) ** 2).sum(axis=2) / scale
         new = _priced_assignment(cost, sub_w, price, target)
         if (new == local).all():
@@ -201,9 +206,7 @@ def partition(xy: np.ndarray, w: np.ndarray, k: int) -> tuple[np.ndarray, np.nda
     if len(big) == 0:
         return label, big
     # a building turf is numbered right after the ordinary turf whose centre is nearest
-    centres = np.zeros((k_rest, 2))
-    np.add.at(centres, label[rest], xy[rest] * w[rest, None])
-    centres /= np.bincount(label[rest], weights=w[rest], minlength=k_rest)[:, None]
+    centres = _centres(xy[rest], w[rest], label[rest], k_rest)
     near = np.argmin(((xy[big][:, None, :] - centres[None, :, :]) ** 2).sum(axis=2), axis=1)
     # sort keys: ordinary turf t -> (t, 0, 0); building b after turf near[b] -> (near[b], 1, b)
     keys = [(t, 0, 0) for t in range(k_rest)] + [(int(near[b]), 1, b) for b in range(len(big))]
@@ -229,10 +232,7 @@ def _partition_even(xy: np.ndarray, w: np.ndarray, k: int) -> np.ndarray:
         _lloyd(xy, w, region.idx, turfs, label)
     if k > _LEAF_TURFS:
         # second pass: regions across the first pass's boundaries
-        centres = np.zeros((k, 2))
-        np.add.at(centres, label, xy * w[:, None])
-        sizes = np.bincount(label, weights=w, minlength=k)
-        centres /= sizes[:, None]
+        centres = _centres(xy, w, label, k)
         ctree = _build_tree(centres, np.ones(k), np.arange(k), k, 1, turn=True)
         for region in _regions(ctree, _LEAF_TURFS):
             turfs = np.sort(region.idx)

@@ -177,8 +177,7 @@ def rebalance(
     is_fixed[fixed] = True
 
     def excess() -> int:
-        s = size[ordinary]
-        return int(np.maximum(s - hi, 0).sum() + np.maximum(lo - s, 0).sum())
+        return int(_outside(size[ordinary], lo, hi).sum())
 
     tried: set[tuple[int, int]] = set()  # chains (ends) that moved doors but did not help
     blocked: set[tuple[int, int]] = set()  # links (giver, taker) that could not give a door
@@ -205,6 +204,11 @@ def rebalance(
         turfs.restore(before)  # this chain does not help
 
 
+def _outside(sizes: np.ndarray, lo: int, hi: int) -> np.ndarray:
+    """How many doors each turf holds above hi or below lo."""
+    return np.maximum(sizes - hi, 0) + np.maximum(lo - sizes, 0)
+
+
 def _next_chain(
     size: np.ndarray,
     lo: int,
@@ -218,8 +222,7 @@ def _next_chain(
     """The shortest chain of neighbouring ordinary turfs (giver first) from a turf with doors
     to spare to one short of doors, over links not `blocked`, starting from the worst turf;
     None when every chain was tried."""
-    s = size[ordinary]
-    badness = np.maximum(s - hi, 0) + np.maximum(lo - s, 0)
+    badness = _outside(size[ordinary], lo, hi)
     for pos in np.lexsort((ordinary, -badness)).tolist():
         if badness[pos] == 0:
             return None

@@ -116,13 +116,12 @@ def _attach_orphans(
     which they share the longest border, so that no turf is in pieces for want of a door; a
     part touching no other turf (an area's piece without doors) stays."""
     out = list(geoms)
-    points = shapely.points(xy)
     orphans: list[BaseGeometry] = []
     for t, g in enumerate(geoms):
         if n_parts(g) == 1:
             continue
         parts = shapely.get_parts(g)
-        mine = points[label == t]
+        mine = shapely.points(xy[label == t])  # only for the rare turf in pieces
         holds = np.array([shapely.intersects(p, mine).any() for p in parts])
         if holds.all() or not holds.any():
             continue
