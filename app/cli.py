@@ -13,13 +13,14 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.config import get_settings
 from app.db import make_engine, make_sessionmaker, session_scope
+from app.demo import campaign as demo
+from app.demo import canvass as demo_canvass
 from app.errors import AppError
 from app.models import Campaign, Role
-from app.services import demo, demo_canvass
-from app.services.precincts import import_precincts
-from app.services.tenancy import Tenant
-from app.services.users import create_campaign
-from app.services.voter_import import CsvFileError, import_voters
+from app.services.access.tenancy import Tenant
+from app.services.access.users import create_campaign
+from app.services.geography.precincts import import_precincts
+from app.services.voter_file.importer import CsvFileError, import_voters
 
 cli = typer.Typer(
     no_args_is_help=True, add_completion=False, help=__doc__, pretty_exceptions_enable=False

@@ -11,8 +11,8 @@ from app.config import Settings
 from app.db import session_scope
 from app.errors import Forbidden, Unauthorized
 from app.models import Role
-from app.services.auth import tenant_from_token
-from app.services.tenancy import Tenant
+from app.services.access.auth import tenant_from_token
+from app.services.access.tenancy import Tenant
 
 
 def get_settings_dep(request: Request) -> Settings:

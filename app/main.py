@@ -23,8 +23,8 @@ from app.routers import (
     users,
     walk_lists,
 )
-from app.services.imports import fail_interrupted_jobs
-from app.services.throttle import FailureThrottle
+from app.services.access.throttle import FailureThrottle
+from app.services.import_jobs import fail_interrupted_jobs
 
 API_PREFIX = "/api/v1"
 

@@ -19,12 +19,12 @@ from sqlalchemy import text
 
 from app.config import get_settings
 from app.db import make_engine, make_sessionmaker, session_scope
+from app.demo import campaign as demo
 from app.models import Role
-from app.services import demo
-from app.services.precincts import import_precincts
-from app.services.tenancy import Tenant
-from app.services.users import create_campaign
-from app.services.voter_import import import_voters
+from app.services.access.tenancy import Tenant
+from app.services.access.users import create_campaign
+from app.services.geography.precincts import import_precincts
+from app.services.voter_file.importer import import_voters
 
 
 def write_file(path: Path, rows: int) -> None:

@@ -13,8 +13,8 @@ Lists of 50, 100, 200 and 500 doors from two sources:
   on one side and even on the other, jittered, some multi-door buildings; the N doors nearest
   to a random centre.
 
-Every route is priced by the same model (`app.services.routing.route_length`): straight lines
-in metres in a local projection plus the crossing penalty (20 m) between opposite sides of one
+Every route is priced by the same model (`route_planner.route_length`): straight lines in metres
+in a local projection plus the crossing penalty (20 m) between opposite sides of one
 street. For each list it prints Doorstep's length and time (median of 3 runs, which must give
 the same route; wall clock, and CPU time of this process, which other work on the machine does
 not inflate), the reference (OR-Tools routing, PATH_CHEAPEST_ARC then GUIDED_LOCAL_SEARCH
@@ -45,8 +45,8 @@ from sqlalchemy import text
 
 from app.config import get_settings
 from app.db import make_engine
-from app.services.routing import (
-    EARTH_RADIUS_M,
+from app.geo import EARTH_RADIUS_M, Projection
+from app.services.walk_lists.route_planner import (
     RouteSettings,
     plan_route,
     route_length,
@@ -205,9 +205,7 @@ def street_order(inst: Instance) -> np.ndarray:
 
 def door_costs(lon: np.ndarray, lat: np.ndarray, side: np.ndarray, penalty: float) -> np.ndarray:
     """The model's door-to-door matrix in metres (what OR-Tools is given, in decimetres)."""
-    lat0 = float(np.mean(lat))
-    x = np.radians(lon - np.mean(lon)) * EARTH_RADIUS_M * math.cos(math.radians(lat0))
-    y = np.radians(lat - lat0) * EARTH_RADIUS_M
+    x, y = Projection.around(lon, lat).xy(lon, lat)
     cost = np.hypot(x[:, None] - x[None, :], y[:, None] - y[None, :])
     cross = (side[:, None] >= 0) & (side[None, :] >= 0) & (side[:, None] != side[None, :])
     cross &= side[:, None] // 2 == side[None, :] // 2

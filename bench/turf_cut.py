@@ -4,7 +4,7 @@ k-means-constrained.
     make bench-turf
     make bench-turf BENCH_ARGS="--quick"          # only the small cases (<= 10,000 doors)
     make bench-turf BENCH_ARGS="--skip-kmc"       # without the k-means-constrained reference
-    DATABASE_URL=... .venv/bin/python bench/turf_cut.py [--quick] [--skip-kmc] [--repeat N]
+    DATABASE_URL=... .venv/bin/python bench/cutter.py [--quick] [--skip-kmc] [--repeat N]
 
 Cases:
 
@@ -32,10 +32,10 @@ Methods, all on the same doors and area:
 
 Every method's door labels are then measured by the same code, the helpers `cut_turfs`
 itself uses: turf polygons are the Voronoi cells of the distinct door points merged per label
-and clipped to the area (`turf_shapes.cells` / `turf_geometries`, in the same local metre
+and clipped to the area (`shapes.cells` / `turf_geometries`, in the same local metre
 projection; a point whose doors a baseline split between turfs gives its cell to the turf
 holding most of them); imbalance = max doors / mean doors (n / k requested); total_walk_m =
-sum over turfs of `routing.plan_route` through that turf's doors with the settings
+sum over turfs of `route_planner.plan_route` through that turf's doors with the settings
 `cut_turfs` uses; compactness = mean Polsby-Popper 4 pi A / P^2 of the turf polygons in
 metres; overlap_m2 = sum of turf areas - area of their union; noncontig = turfs in more than
 one piece. Doorstep's own metrics are checked against this evaluation.
@@ -63,9 +63,10 @@ from sqlalchemy import text
 
 from app.config import get_settings
 from app.db import make_engine
-from app.services import turf_cut, turf_shapes
-from app.services.routing import plan_route
-from app.services.turf_cut import cut_turfs
+from app.geo import EARTH_RADIUS_M, Projection
+from app.services.turf_cut import cutter, shapes
+from app.services.turf_cut.cutter import cut_turfs
+from app.services.walk_lists.route_planner import plan_route
 
 DEMO_LAT, DEMO_LON = 42.3736, -71.1097  # Cambridge MA: where the synthetic squares are placed
 SQUARE_M = 4000.0
@@ -158,7 +159,7 @@ async def load_demo(slug: str, precinct: str) -> tuple[Case, Case]:
 
 
 def synthetic(n: int, k: int) -> Case:
-    ky = math.pi / 180 * turf_shapes.EARTH_RADIUS_M
+    ky = math.pi / 180 * EARTH_RADIUS_M
     kx = ky * math.cos(math.radians(DEMO_LAT))
     half_lon, half_lat = SQUARE_M / 2 / kx, SQUARE_M / 2 / ky
     rng = np.random.default_rng(SEED + n)
@@ -187,12 +188,12 @@ class Frame:
 def frame(case: Case) -> Frame:
     keys, inverse = np.unique(np.column_stack([case.lon, case.lat]), axis=0, return_inverse=True)
     inverse = inverse.reshape(-1)
-    proj = turf_shapes.Projection.around(keys[:, 0], keys[:, 1])
+    proj = Projection.around(keys[:, 0], keys[:, 1])
     xy = proj.forward(keys)
     area_m = shapely.transform(case.area, proj.forward)
     if not area_m.is_valid:
         area_m = shapely.make_valid(area_m)
-    cells = turf_shapes.cells(xy, area_m)
+    cells = shapes.cells(xy, area_m)
     door_xy = proj.forward(np.column_stack([case.lon, case.lat]))
     return Frame(xy, inverse, door_xy, area_m, cells)
 
@@ -207,16 +208,16 @@ def evaluate(case: Case, fr: Frame, door_label: np.ndarray) -> dict:
     counts = np.bincount(pair, minlength=len(fr.xy) * kk).reshape(len(fr.xy), kk)
     loc_label = np.argmax(counts, axis=1)
     split_points = int(((counts > 0).sum(axis=1) > 1).sum())
-    geoms = turf_shapes.turf_geometries(fr.cells, fr.xy, loc_label, kk, fr.area_m)
+    geoms = shapes.turf_geometries(fr.cells, fr.xy, loc_label, kk, fr.area_m)
     sizes = np.bincount(door_label, minlength=kk)
     pp = []
     for g in geoms:
         a, p = float(g.area), float(g.length)
         pp.append(4 * math.pi * a / (p * p) if p > 0 else 0.0)
-    union = turf_shapes.merge_coverage(geoms)
+    union = shapes.merge_coverage(geoms)
     overlap = max(0.0, float(sum(g.area for g in geoms) - union.area))
     walk = 0.0
-    settings = turf_cut.ROUTE_SETTINGS
+    settings = cutter.ROUTE_SETTINGS
     order = np.argsort(door_label, kind="stable")
     bounds = np.searchsorted(door_label[order], np.arange(kk + 1))
     for t in range(kk):
@@ -230,7 +231,7 @@ def evaluate(case: Case, fr: Frame, door_label: np.ndarray) -> dict:
         "total_walk_m": walk,
         "mean_compactness": float(np.mean(pp)),
         "overlap_m2": overlap,
-        "noncontiguous_turfs": sum(1 for g in geoms if turf_shapes.n_parts(g) > 1),
+        "noncontiguous_turfs": sum(1 for g in geoms if shapes.n_parts(g) > 1),
         "split_points": split_points,
     }
 

@@ -49,13 +49,13 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.config import get_settings
 from app.db import make_engine, make_sessionmaker, session_scope
+from app.demo import campaign as demo
 from app.models import Role
 from app.schemas.users import UserCreate
-from app.services import demo
-from app.services.precincts import import_precincts
-from app.services.tenancy import Tenant
-from app.services.users import create_campaign, create_user
-from app.services.voter_import import import_voters
+from app.services.access.tenancy import Tenant
+from app.services.access.users import create_campaign, create_user
+from app.services.geography.precincts import import_precincts
+from app.services.voter_file.importer import import_voters
 
 ROOT = Path(__file__).resolve().parents[1]
 API = "/api/v1"

@@ -13,7 +13,7 @@ import time
 from datetime import date
 
 from app.schemas.walk_lists import WalkListPayload
-from app.services.walk_sheet import SheetData, render
+from app.services.walk_lists.sheet_pdf import SheetData, render
 
 NAMES = [("Nguyễn", "Thị Hương"), ("Müller", "Jürgen"), ("Παπαδόπουλος", "Δήμητρα"),
          ("Иванов", "Сергей"), ("O'Brien-Fitzgerald", "Alexandra"), ("כהן", "דוד"),

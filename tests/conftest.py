@@ -26,7 +26,7 @@ from alembic import command
 from app.config import Settings
 from app.main import create_app
 from app.models import Campaign, Membership, Role, User
-from app.services.auth import hash_password, issue_token
+from app.services.access.auth import hash_password, issue_token
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 RUN_ID = os.environ.get("PYTEST_XDIST_TESTRUNUID", uuid.uuid4().hex)[:10]

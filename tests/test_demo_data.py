@@ -7,8 +7,9 @@ from typing import Any
 from httpx import AsyncClient
 from sqlalchemy.ext.asyncio import AsyncConnection, async_sessionmaker
 
-from app.services import demo, demo_canvass
-from app.services.demo_canvass import TURF_PRECINCTS
+from app.demo import campaign as demo
+from app.demo import canvass as demo_canvass
+from app.demo.canvass import TURF_PRECINCTS
 from tests.conftest import CampaignFixture, sql
 from tests.helpers import API, upload_voters, voter_csv
 

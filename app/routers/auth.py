@@ -5,7 +5,8 @@ from fastapi import APIRouter, Form, Request
 from app.deps import AnyMember, SessionDep, SettingsDep
 from app.schemas.auth import MeOut, TokenOut
 from app.schemas.list_codes import ListCodeLogin, ListCodeTokenOut
-from app.services import auth, list_codes, users
+from app.services.access import auth, users
+from app.services.walk_lists import codes
 
 router = APIRouter(tags=["auth"])
 
@@ -37,7 +38,7 @@ async def list_code_token(
     sync results for it. More than 10 failed tries a minute from one address answer 429."""
     address = request.client.host if request.client else "unknown"
     throttle = request.app.state.list_code_throttle
-    return await list_codes.exchange(session, settings, throttle, address, body.code, body.name)
+    return await codes.exchange(session, settings, throttle, address, body.code, body.name)
 
 
 @router.get("/me", response_model=MeOut)

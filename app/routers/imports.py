@@ -8,8 +8,8 @@ from fastapi.params import File
 from app.deps import DataEntry, SessionDep, Staff
 from app.errors import Unprocessable
 from app.schemas.imports import ImportJobOut, ImportQueued
-from app.services import imports
-from app.services.tenancy import Tenant
+from app.services import import_jobs
+from app.services.access.tenancy import Tenant
 
 router = APIRouter(prefix="/imports", tags=["imports"])
 CHUNK = 1 << 20
@@ -36,8 +36,10 @@ async def _queue(
     if not file.filename and not file.size:
         raise Unprocessable("The upload is empty", [{"loc": "body.file", "message": "empty"}])
     path = await _spool(request, file)
-    job = await imports.queue_job(session, tenant, kind, file.filename)
-    background.add_task(imports.run_job, request.app.state.sessionmaker, tenant, job.id, kind, path)
+    job = await import_jobs.queue_job(session, tenant, kind, file.filename)
+    background.add_task(
+        import_jobs.run_job, request.app.state.sessionmaker, tenant, job.id, kind, path
+    )
     return ImportQueued(id=job.id, status=job.status or "queued")  # type: ignore[arg-type]
 
 
@@ -72,4 +74,4 @@ async def import_canvass_results(
 @router.get("/{import_id}", response_model=ImportJobOut)
 async def get_import(session: SessionDep, tenant: DataEntry, import_id: int) -> ImportJobOut:
     """A job's outcome. Data entry sees the jobs of results uploads only."""
-    return await imports.get_job(session, tenant, import_id)
+    return await import_jobs.get_job(session, tenant, import_id)

@@ -6,7 +6,8 @@ from app.deps import SessionDep, Staff
 from app.pagination import Page, PageParams, make_page, page_params
 from app.schemas.people import PersonOut, PersonPatch
 from app.schemas.sync import ContactOut
-from app.services import contacts, people
+from app.services.canvass import history
+from app.services.voter_file import people
 
 router = APIRouter(prefix="/people", tags=["people"])
 TagPath = Annotated[str, Path(min_length=1, max_length=100)]
@@ -70,5 +71,5 @@ async def person_contacts(
     page: Annotated[PageParams, Depends(page_params)],
 ) -> Page[ContactOut]:
     """Every contact that spoke for this person, oldest first, with its answers."""
-    rows = await contacts.history(session, tenant, person_id, page)
+    rows = await history.history(session, tenant, person_id, page)
     return make_page(request, rows, page, key=lambda c: c.id)

@@ -11,7 +11,7 @@ from app.schemas.precincts import (
     PrecinctImportOut,
     PrecinctOut,
 )
-from app.services import precincts
+from app.services.geography import precincts
 
 router = APIRouter(prefix="/precincts", tags=["precincts"])
 

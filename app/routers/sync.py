@@ -2,7 +2,7 @@ from fastapi import APIRouter
 
 from app.deps import ListWorkerOrGuest, SessionDep
 from app.schemas.sync import SyncIn, SyncOut
-from app.services import sync
+from app.services.canvass import phone_sync
 
 router = APIRouter(tags=["sync"])
 
@@ -13,4 +13,4 @@ async def sync_results(session: SessionDep, tenant: ListWorkerOrGuest, body: Syn
     `created`, `duplicate` (a client_id seen before: the first contact's id) or `rejected`.
     Canvassers sync for the lists assigned to them, list-code tokens for their list, the
     other roles for any list of the campaign."""
-    return await sync.sync(session, tenant, body.results)
+    return await phone_sync.sync(session, tenant, body.results)

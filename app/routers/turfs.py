@@ -6,7 +6,8 @@ from app.deps import SessionDep, Staff
 from app.pagination import Page, PageParams, page_params
 from app.routers.spatial import GEOJSON_RESPONSE, AsGeoJSON, spatial_page
 from app.schemas.turfs import TurfCutIn, TurfCutOut, TurfDetail, TurfIn, TurfOut
-from app.services import turf_cutting, turfs
+from app.services.geography import turfs
+from app.services.turf_cut import service as turf_cutting
 
 router = APIRouter(prefix="/turfs", tags=["turfs"])
 

@@ -5,7 +5,7 @@ from fastapi import APIRouter, Depends, Request
 from app.deps import Admin, SessionDep
 from app.pagination import Page, PageParams, make_page, page_params
 from app.schemas.users import UserCreate, UserOut
-from app.services import users
+from app.services.access import users
 
 router = APIRouter(prefix="/users", tags=["users"])
 

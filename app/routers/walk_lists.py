@@ -14,14 +14,8 @@ from app.schemas.walk_lists import (
     WalkListPayload,
     WalkListProgress,
 )
-from app.services import (
-    list_codes,
-    paper_entries,
-    progress,
-    walk_list_build,
-    walk_lists,
-    walk_sheet,
-)
+from app.services.canvass import paper_entry
+from app.services.walk_lists import build, codes, progress, serving, sheet_pdf
 
 router = APIRouter(prefix="/walk_lists", tags=["walk lists"])
 
@@ -32,7 +26,7 @@ async def create_walk_list(
 ) -> WalkListOut:
     """Build a list: the turf's targeted people, grouped by door, in walking order (a route
     through the doors, with its length and time)."""
-    return await walk_list_build.create_walk_list(session, tenant, body, settings)
+    return await build.create_walk_list(session, tenant, body, settings)
 
 
 @router.get("", response_model=Page[WalkListOut])
@@ -42,7 +36,7 @@ async def list_walk_lists(
     tenant: ListWorkerOrGuest,
     page: Annotated[PageParams, Depends(page_params)],
 ) -> Page[WalkListOut]:
-    rows = await walk_lists.list_walk_lists(session, tenant, page)
+    rows = await serving.list_walk_lists(session, tenant, page)
     return make_page(request, rows, page, key=lambda w: w.id)
 
 
@@ -58,9 +52,9 @@ async def get_walk_list(
     if_none_match: Annotated[str | None, Header()] = None,
 ) -> Response:
     """The phone payload, with an ETag; `If-None-Match` answers 304 when nothing changed."""
-    payload = await walk_lists.payload(session, tenant, list_id)
+    payload = await serving.payload(session, tenant, list_id)
     body = payload.model_dump_json().encode()
-    etag = walk_lists.etag_of(body)
+    etag = serving.etag_of(body)
     headers = {"ETag": etag, "Cache-Control": "private, no-cache"}
     if if_none_match and etag in [t.strip() for t in if_none_match.split(",")]:
         return Response(status_code=304, headers=headers)
@@ -71,19 +65,19 @@ async def get_walk_list(
 async def assign(
     session: SessionDep, tenant: Staff, list_id: int, body: AssignmentsIn
 ) -> AssignmentsOut:
-    return await walk_lists.assign(session, tenant, list_id, body.user_ids)
+    return await serving.assign(session, tenant, list_id, body.user_ids)
 
 
 @router.delete("/{list_id}/assignments/{user_id}", status_code=204, response_class=Response)
 async def unassign(session: SessionDep, tenant: Staff, list_id: int, user_id: int) -> Response:
-    await walk_lists.unassign(session, tenant, list_id, user_id)
+    await serving.unassign(session, tenant, list_id, user_id)
     return Response(status_code=204)
 
 
 @router.delete("/{list_id}", status_code=204, response_class=Response)
 async def delete_walk_list(session: SessionDep, tenant: Staff, list_id: int) -> Response:
     """Delete a list with its targets, assignments and codes; its contacts stay as history."""
-    await walk_lists.delete_walk_list(session, tenant, list_id)
+    await serving.delete_walk_list(session, tenant, list_id)
     return Response(status_code=204)
 
 
@@ -96,11 +90,11 @@ async def get_sheet(
     session: SessionDep,
     tenant: ListWorker,
     list_id: int,
-    paper: Annotated[walk_sheet.Paper, Query(description="letter or a4")] = "letter",
+    paper: Annotated[sheet_pdf.Paper, Query(description="letter or a4")] = "letter",
 ) -> Response:
     """The printed walk sheet: one row per person in walking order, with the list's line
     numbers, boxes for the result code and each answer, and a QR code on every page."""
-    pdf = await walk_sheet.sheet_pdf(session, tenant, list_id, paper)
+    pdf = await sheet_pdf.sheet_pdf(session, tenant, list_id, paper)
     filename = f"walk-list-{list_id}.pdf"
     return Response(
         pdf,
@@ -116,7 +110,7 @@ async def enter_paper(
     """Type in a walk sheet: by line, with the printed result and option codes. One answer per
     entry, in order: `created`, `duplicate` (the line was entered from paper before),
     `replaced` (with `replace`; the old entry is kept, superseded) or `rejected`."""
-    return await paper_entries.enter_for_list(session, tenant, list_id, body.entries, body.replace)
+    return await paper_entry.enter_for_list(session, tenant, list_id, body.entries, body.replace)
 
 
 @router.get("/{list_id}/progress", response_model=WalkListProgress)
@@ -129,17 +123,17 @@ async def create_code(
     session: SessionDep, tenant: Staff, list_id: int, body: ListCodeIn
 ) -> ListCodeOut:
     """A list code for volunteers without an account (`POST /auth/list_code`)."""
-    return await list_codes.create(session, tenant, list_id, body.expires_in_hours)
+    return await codes.create(session, tenant, list_id, body.expires_in_hours)
 
 
 @router.get("/{list_id}/codes", response_model=list[ListCodeOut])
 async def live_codes(session: SessionDep, tenant: Staff, list_id: int) -> list[ListCodeOut]:
     """The list's codes that still work."""
-    return await list_codes.live_codes(session, tenant, list_id)
+    return await codes.live_codes(session, tenant, list_id)
 
 
 @router.delete("/{list_id}/codes/{code}", status_code=204, response_class=Response)
 async def revoke_code(session: SessionDep, tenant: Staff, list_id: int, code: str) -> Response:
     """Revoke a code: the tokens bought with it stop working at once."""
-    await list_codes.revoke(session, tenant, list_id, code)
+    await codes.revoke(session, tenant, list_id, code)
     return Response(status_code=204)

@@ -6,7 +6,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.models import Survey, SurveyOption, SurveyQuestion
 from app.pagination import PageParams
 from app.schemas.surveys import OptionOut, QuestionOut, SurveyIn, SurveyOut, SurveySummary
-from app.services.tenancy import Tenant, get_owned, tenant_select
+from app.services.access.tenancy import Tenant, get_owned, tenant_select
 
 
 async def create_survey(session: AsyncSession, tenant: Tenant, data: SurveyIn) -> SurveyOut:

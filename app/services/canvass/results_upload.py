@@ -1,0 +1,153 @@
+"""Bulk upload of paper results: a CSV of walk-sheet lines, run as an import job.
+
+Columns: `list_number`, `line`, `result` (required), `q1`..`qN` (answers by question number),
+`note`, `date` (YYYY-MM-DD or M/D/YYYY). Each row goes through exactly the rules of paper entry
+(`paper_entry.enter`), list by list; problems are reported by CSV line and column, and good
+rows are recorded whatever the bad ones say. Sheets are small (hundreds of rows), so the csv
+module reads them; the work is in the per-list set-based recording.
+"""
+
+import codecs
+import csv
+import re
+from collections import defaultdict
+from dataclasses import dataclass, field
+from typing import IO, Any
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.models import WalkList
+from app.services.access.tenancy import Tenant, tenant_select
+from app.services.canvass import paper_entry
+from app.services.voter_file.csv_reader import CsvFileError
+
+REQUIRED = ("list_number", "line", "result")
+OPTIONAL = ("note", "date")
+QUESTION = re.compile(r"^q(\d{1,3})$")
+US_DATE = re.compile(r"^(\d{1,2})/(\d{1,2})/(\d{4})$")
+MAX_ROWS = 100_000
+
+
+@dataclass
+class CanvassImportResult:
+    rows_read: int = 0
+    created: int = 0
+    updated: int = 0  # replaced paper entries (never, for uploads: see `duplicates`)
+    rejected: int = 0
+    duplicates: int = 0
+    without_precinct: int = 0
+    errors: list[dict[str, Any]] = field(default_factory=list)
+
+
+def _column(loc: str) -> str | None:
+    """Where a paper-entry error points, as the CSV column it came from."""
+    if loc.startswith("answers."):
+        return "q" + loc.removeprefix("answers.")
+    return {"line": "line", "result": "result", "knocked_on": "date", "note": "note"}.get(loc)
+
+
+def _header(names: list[str]) -> list[str]:
+    header = [n.strip().lower().replace(" ", "_") for n in names]
+    missing = [c for c in REQUIRED if c not in header]
+    if missing:
+        raise CsvFileError(f"line 1: missing column(s) {', '.join(missing)}")
+    unknown = [n for n in header if n not in REQUIRED + OPTIONAL and not QUESTION.match(n)]
+    if unknown:
+        raise CsvFileError(f"line 1: unknown column(s) {', '.join(unknown)}; use q1..qN")
+    if len(set(header)) != len(header):
+        raise CsvFileError("line 1: a column appears twice in the header")
+    return header
+
+
+def _entry(row: dict[str, str]) -> dict[str, Any]:
+    """The paper entry a row stands for (validated later, with the list's sheet)."""
+    line = row["line"].strip()
+    day = (row.get("date") or "").strip()
+    if m := US_DATE.match(day):
+        day = f"{m[3]}-{int(m[1]):02d}-{int(m[2]):02d}"
+    answers = {
+        name[1:]: value.strip()
+        for name, value in row.items()
+        if QUESTION.match(name) and value.strip()
+    }
+    entry: dict[str, Any] = {
+        "line": int(line) if line.isdigit() else line,
+        "result": row["result"],
+        "answers": answers,
+    }
+    if (row.get("note") or "").strip():
+        entry["note"] = row["note"].strip()
+    if day:
+        entry["knocked_on"] = day
+    return entry
+
+
+async def import_canvass_results(
+    session: AsyncSession, tenant: Tenant, stream: IO[bytes]
+) -> CanvassImportResult:
+    reader = csv.reader(codecs.getreader("utf-8-sig")(stream, errors="strict"))
+    result = CanvassImportResult()
+    try:
+        first = next(reader, None)
+        if first is None:
+            raise CsvFileError("the file is empty")
+        header = _header(first)
+        by_list: dict[str, list[tuple[int, dict[str, Any]]]] = defaultdict(list)
+        for cells in reader:
+            result.rows_read += 1
+            line_no = reader.line_num
+            if result.rows_read > MAX_ROWS:
+                raise CsvFileError(f"more than {MAX_ROWS} rows; split the file")
+            if not any(c.strip() for c in cells):
+                result.rows_read -= 1
+                continue
+            if len(cells) != len(header):
+                _reject(result, line_no, None, f"{len(cells)} fields, the header has {len(header)}")
+                continue
+            row = dict(zip(header, cells, strict=True))
+            by_list[row["list_number"].strip()].append((line_no, _entry(row)))
+    except UnicodeDecodeError as exc:
+        message = f"line {reader.line_num + 1}: the file is not UTF-8 ({exc.reason})"
+        raise CsvFileError(message) from None
+    except csv.Error as exc:
+        raise CsvFileError(f"line {reader.line_num}: {exc}") from None
+
+    lists = {
+        w.number: w
+        for w in (
+            await session.execute(
+                tenant_select(tenant, WalkList).where(WalkList.number.in_(list(by_list)))  # type: ignore[attr-defined]
+            )
+        ).scalars()
+    }
+    for number, rows in by_list.items():
+        walk_list = lists.get(number)
+        if walk_list is None:
+            for line_no, _ in rows:
+                _reject(result, line_no, "list_number", f"no walk list {number!r}")
+            continue
+        outs = await paper_entry.enter(session, tenant, walk_list, [e for _, e in rows])
+        for (line_no, _), out in zip(rows, outs, strict=True):
+            if out.status == "created":
+                result.created += 1
+            elif out.status == "duplicate":
+                result.duplicates += 1
+                _note(
+                    result, line_no, "line", f"line {out.line} of list {number} was entered before"
+                )
+            else:
+                for error in out.errors or []:
+                    _note(result, line_no, _column(error.loc), error.message)
+                result.rejected += 1
+    result.errors.sort(key=lambda e: e["line"] or 0)
+    return result
+
+
+def _note(result: CanvassImportResult, line: int, column: str | None, message: str) -> None:
+    if len(result.errors) < 1000:
+        result.errors.append({"line": line, "column": column, "message": message})
+
+
+def _reject(result: CanvassImportResult, line: int, column: str | None, message: str) -> None:
+    result.rejected += 1
+    _note(result, line, column, message)

@@ -1,0 +1,188 @@
+"""Precincts: GeoJSON import (upsert by code), listing with counts, household assignment."""
+
+from typing import Any
+
+from sqlalchemy import Row, bindparam, func, text
+from sqlalchemy.dialects.postgresql import ARRAY, BYTEA
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.types import Text
+
+from app.errors import NotFound
+from app.geo import GeometryError, areal_from_geojson, as_geojson_sql, load_geojson, to_wkb
+from app.models import Household, Person, Precinct
+from app.pagination import PageParams
+from app.schemas.precincts import PrecinctImportOut, RejectedFeature
+from app.services.access.tenancy import Tenant, tenant_select
+
+_UPSERT = text(
+    """
+    INSERT INTO precinct (campaign_id, code, name, geom)
+    SELECT :cid, f.code, f.name, ST_Multi(ST_GeomFromWKB(f.wkb, 4326))
+    FROM unnest(:codes, :names, :wkbs) AS f(code, name, wkb)
+    ON CONFLICT (campaign_id, code) DO UPDATE
+        SET name = excluded.name, geom = excluded.geom, updated_at = now()
+    RETURNING (xmax = 0) AS inserted
+    """
+).bindparams(
+    bindparam("codes", type_=ARRAY(Text)),
+    bindparam("names", type_=ARRAY(Text)),
+    bindparam("wkbs", type_=ARRAY(BYTEA)),
+)
+
+# A point on a boundary shared by two precincts belongs to the one with the smaller code, so the
+# answer never depends on the order rows happen to come in.
+_ASSIGN = """
+    WITH located AS MATERIALIZED (
+        SELECT DISTINCT ON (h.id) h.id, p.id AS precinct_id
+        FROM precinct p
+        CROSS JOIN LATERAL (
+            SELECT h.id FROM household h
+            WHERE h.campaign_id = p.campaign_id AND ST_Intersects(p.geom, h.geom)
+        ) h
+        WHERE p.campaign_id = :cid
+        ORDER BY h.id, p.code, p.id
+    )
+    UPDATE household h SET precinct_id = l.precinct_id, updated_at = now()
+    FROM household h2 LEFT JOIN located l ON l.id = h2.id
+    WHERE h2.campaign_id = :cid AND h2.geom IS NOT NULL
+      AND h.campaign_id = :cid AND h.id = h2.id AND h.precinct_id IS DISTINCT FROM l.precinct_id
+"""
+
+
+async def assign_household_precincts(session: AsyncSession, campaign_id: int) -> None:
+    """Re-locate every household that has a point, after the precincts changed.
+
+    Precincts drive the join, so each polygon is tested against the points in its bounding box
+    and PostGIS reuses its prepared form; a point on a shared boundary goes to the precinct
+    with the smaller code (the voter import applies the same rule). Fresh statistics keep the
+    planner on the GiST index when the tables have just been filled.
+    """
+    await session.execute(text("ANALYZE household, precinct"))
+    await session.execute(text(_ASSIGN), {"cid": campaign_id})
+
+
+def _feature_fields(
+    feature: Any, code_property: str, name_property: str | None
+) -> tuple[str, str, bytes]:
+    if not isinstance(feature, dict) or feature.get("type") != "Feature":
+        raise GeometryError("not a GeoJSON Feature")
+    props = feature.get("properties") or {}
+    if not isinstance(props, dict):
+        raise GeometryError("properties must be an object")
+    code = props.get(code_property)
+    if code is None or str(code).strip() == "":
+        raise GeometryError(f"missing code property {code_property!r}")
+    code = str(code).strip()
+    name = props.get(name_property) if name_property else None
+    name = str(name).strip() if name not in (None, "") else code
+    geom = areal_from_geojson(feature.get("geometry"))
+    return code, name, to_wkb(geom)
+
+
+async def import_precincts(
+    session: AsyncSession,
+    tenant: Tenant,
+    features: list[Any],
+    code_property: str,
+    name_property: str | None,
+) -> PrecinctImportOut:
+    """Upsert precincts by code; bad features are reported by index and the rest kept."""
+    rejected: list[RejectedFeature] = []
+    seen: dict[str, int] = {}
+    codes: list[str] = []
+    names: list[str] = []
+    wkbs: list[bytes] = []
+    for index, feature in enumerate(features):
+        try:
+            code, name, wkb = _feature_fields(feature, code_property, name_property)
+        except GeometryError as exc:
+            rejected.append(RejectedFeature(index=index, message=str(exc)))
+            continue
+        if code in seen:
+            message = f"duplicate code {code!r} (also feature {seen[code]})"
+            rejected.append(RejectedFeature(index=index, message=message))
+            continue
+        seen[code] = index
+        codes.append(code)
+        names.append(name)
+        wkbs.append(wkb)
+    created = updated = 0
+    if codes:
+        params = {"cid": tenant.campaign_id, "codes": codes, "names": names, "wkbs": wkbs}
+        inserted = (await session.execute(_UPSERT, params)).scalars().all()
+        created = sum(1 for i in inserted if i)
+        updated = len(inserted) - created
+        await assign_household_precincts(session, tenant.campaign_id)
+    return PrecinctImportOut(created=created, updated=updated, rejected=rejected)
+
+
+async def _counts(
+    session: AsyncSession, tenant: Tenant, ids: list[int]
+) -> dict[int, tuple[int, int]]:
+    if not ids:
+        return {}
+    stmt = (
+        tenant_select(
+            tenant,
+            Household,
+            Household.precinct_id,
+            func.count(func.distinct(Household.id)),
+            func.count(Person.id),
+        )
+        .outerjoin(
+            Person,
+            (Person.campaign_id == Household.campaign_id) & (Person.household_id == Household.id),
+        )
+        .where(Household.precinct_id.in_(ids))  # type: ignore[union-attr]
+        .group_by(Household.precinct_id)
+    )
+    return {r[0]: (r[1], r[2]) for r in (await session.execute(stmt)).all()}
+
+
+def _summary(row: Row[Any], counts: dict[int, tuple[int, int]]) -> dict[str, Any]:
+    households, people = counts.get(row.id, (0, 0))
+    return {
+        "id": row.id,
+        "code": row.code,
+        "name": row.name,
+        "household_count": households,
+        "person_count": people,
+    }
+
+
+async def list_precincts(
+    session: AsyncSession, tenant: Tenant, page: PageParams, with_geometry: bool
+) -> list[dict[str, Any]]:
+    """One page (limit+1 rows, by id) of precinct summaries; with GeoJSON geometry if asked."""
+    columns = [Precinct.id, Precinct.code, Precinct.name]
+    if with_geometry:
+        columns.append(as_geojson_sql(Precinct.geom).label("geojson"))
+    stmt = tenant_select(tenant, Precinct, *columns).order_by(Precinct.id).limit(page.limit + 1)
+    if page.after_id is not None:
+        stmt = stmt.where(Precinct.id > page.after_id)  # type: ignore[operator]
+    rows = (await session.execute(stmt)).all()
+    counts = await _counts(session, tenant, [r.id for r in rows])
+    out = []
+    for row in rows:
+        item = _summary(row, counts)
+        if with_geometry:
+            item["geometry"] = load_geojson(row.geojson)
+        out.append(item)
+    return out
+
+
+async def get_precinct(session: AsyncSession, tenant: Tenant, precinct_id: int) -> dict[str, Any]:
+    stmt = tenant_select(
+        tenant,
+        Precinct,
+        Precinct.id,
+        Precinct.code,
+        Precinct.name,
+        as_geojson_sql(Precinct.geom).label("geojson"),
+    ).where(Precinct.id == precinct_id)
+    row = (await session.execute(stmt)).one_or_none()
+    if row is None:
+        raise NotFound(f"precinct {precinct_id} not found")
+    item = _summary(row, await _counts(session, tenant, [row.id]))
+    item["geometry"] = load_geojson(row.geojson)
+    return item

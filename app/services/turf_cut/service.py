@@ -1,0 +1,148 @@
+"""Cutting an area into turfs in one call: the area and its counted doors come from the
+database, the cut itself is pure computation (`turf_cut.cut_turfs`, in a worker thread), and
+saved turfs are ordinary turfs (lists can be built on them at once).
+"""
+
+import asyncio
+import math
+from typing import Any
+
+import numpy as np
+import shapely
+from shapely import wkb
+from shapely.geometry import mapping
+from shapely.geometry.base import BaseGeometry
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.errors import Unprocessable
+from app.geo import COORD_DECIMALS, GeometryError, areal_from_geojson, to_wkb
+from app.schemas.turfs import CutArea, CutMetrics, CutTurfOut, TurfCutIn, TurfCutOut
+from app.services.access.tenancy import Tenant
+from app.services.geography.turfs import owned_precincts
+from app.services.turf_cut.cutter import TurfCountError, cut_turfs
+from app.services.walk_lists.build import filter_predicates
+
+_PRECINCT_UNION = """
+    SELECT ST_AsBinary(ST_Union(geom)) FROM precinct
+    WHERE campaign_id = :cid AND id = ANY(CAST(:ids AS bigint[]))
+"""
+_TURF = "SELECT ST_AsBinary(geom) FROM turf WHERE campaign_id = :cid AND id = :id"
+
+# Every door in the area, with its people.
+_ALL_DOORS = """
+    SELECT h.id, ST_X(h.geom) AS lon, ST_Y(h.geom) AS lat,
+           (SELECT count(*) FROM person p
+            WHERE p.campaign_id = h.campaign_id AND p.household_id = h.id) AS people
+    FROM household h
+    WHERE h.campaign_id = :cid AND ST_Covers(ST_GeomFromWKB(:area, 4326), h.geom)
+    ORDER BY h.id
+"""
+# The doors with someone the filters keep (and whom lists never leave out), with those people.
+_FILTERED_DOORS = """
+    SELECT h.id, ST_X(h.geom) AS lon, ST_Y(h.geom) AS lat, count(*) AS people
+    FROM household h
+    JOIN person p ON p.campaign_id = h.campaign_id AND p.household_id = h.id
+    WHERE h.campaign_id = :cid AND ST_Covers(ST_GeomFromWKB(:area, 4326), h.geom)
+      AND NOT h.wrong_address AND NOT p.deceased AND NOT p.moved AND NOT p.do_not_contact
+      {predicates}
+    GROUP BY h.campaign_id, h.id
+    ORDER BY h.id
+"""
+_SAVE = """
+    INSERT INTO turf (campaign_id, name, precinct_ids, geom)
+    SELECT :cid, name, '{}', ST_Multi(ST_GeomFromWKB(geom, 4326))
+    FROM unnest(CAST(:names AS text[]), CAST(:geoms AS bytea[])) WITH ORDINALITY AS x(name, geom, n)
+    ORDER BY n
+    RETURNING id
+"""
+
+
+def _refuse(loc: str, message: str) -> Unprocessable:
+    return Unprocessable(message, [{"loc": loc, "message": message}])
+
+
+async def _area(session: AsyncSession, tenant: Tenant, area: CutArea) -> BaseGeometry:
+    """The area as shapely (lon/lat); only the caller's campaign's precincts and turfs."""
+    params: dict[str, Any] = {"cid": tenant.campaign_id}
+    if area.precinct_ids is not None:
+        ids = await owned_precincts(session, tenant, area.precinct_ids, "body.area.precinct_ids")
+        blob = (await session.execute(text(_PRECINCT_UNION), params | {"ids": ids})).scalar_one()
+        return wkb.loads(bytes(blob))
+    if area.turf_id is not None:
+        blob = (await session.execute(text(_TURF), params | {"id": area.turf_id})).scalar()
+        if blob is None:
+            raise _refuse("body.area.turf_id", f"turf {area.turf_id} not found")
+        return wkb.loads(bytes(blob))
+    try:
+        return areal_from_geojson(area.geometry, repair=False)
+    except GeometryError as exc:
+        raise _refuse("body.area.geometry", str(exc)) from None
+
+
+async def _doors(
+    session: AsyncSession, tenant: Tenant, area: BaseGeometry, data: TurfCutIn
+) -> list[Any]:
+    params: dict[str, Any] = {"cid": tenant.campaign_id, "area": to_wkb(area)}
+    if data.filters is None:
+        return list((await session.execute(text(_ALL_DOORS), params)).all())
+    predicates, extra = filter_predicates(data.filters)
+    sql = _FILTERED_DOORS.format(predicates=predicates)
+    return list((await session.execute(text(sql), params | extra)).all())
+
+
+def _geojson(geometry: BaseGeometry) -> dict[str, Any]:
+    """GeoJSON with coordinates cut to ~1 cm, as the database's ST_AsGeoJSON gives them."""
+    return mapping(shapely.transform(geometry, lambda xy: np.round(xy, COORD_DECIMALS)))
+
+
+async def cut(session: AsyncSession, tenant: Tenant, data: TurfCutIn) -> TurfCutOut:
+    area = await _area(session, tenant, data.area)
+    if area.is_empty or area.area == 0:
+        raise _refuse("body.area", "the area is empty")
+    doors = await _doors(session, tenant, area, data)
+    if not doors:
+        raise _refuse("body.area", "no doors to count in the area")
+    count = data.turf_count or max(1, round(len(doors) / data.doors_per_turf))  # type: ignore[operator]
+    lon = np.array([d.lon for d in doors], dtype=float)
+    lat = np.array([d.lat for d in doors], dtype=float)
+    people = np.array([d.people for d in doors], dtype=np.int64)
+    try:
+        # Layout, assignment and routes are CPU work: keep them off the event loop.
+        result = await asyncio.to_thread(cut_turfs, lon, lat, area, count)
+    except TurfCountError as exc:  # more turfs than doors, or than the points they stand at
+        size = "body.turf_count" if data.turf_count is not None else "body.doors_per_turf"
+        raise _refuse(size, str(exc)) from None
+    except ValueError as exc:  # an area the cut cannot use (the message says why)
+        raise _refuse("body.area", str(exc)) from None
+
+    width = len(str(len(result.turfs)))
+    names = [f"{data.name_prefix} {n:0{width}d}" for n in range(1, len(result.turfs) + 1)]
+    ids: list[int | None] = [None] * len(result.turfs)
+    if data.save:
+        saved = await session.execute(
+            text(_SAVE),
+            {
+                "cid": tenant.campaign_id,
+                "names": names,
+                "geoms": [to_wkb(t.geometry) for t in result.turfs],
+            },
+        )
+        ids = list(saved.scalars())
+    turfs = [
+        CutTurfOut(
+            id=turf_id,
+            name=name,
+            geometry=_geojson(t.geometry),
+            door_count=t.door_count,
+            person_count=int(people[t.doors].sum()),
+            walk_m=round(t.walk_m, 1),
+        )
+        for turf_id, name, t in zip(ids, names, result.turfs, strict=True)
+    ]
+    metrics = {k: v for k, v in result.metrics.items() if k in CutMetrics.model_fields}
+    metrics["notes"] = [result.metrics["note"]] if "note" in result.metrics else []
+    for key in ("mean_doors", "imbalance", "overlap_m2", "mean_compactness", "total_walk_m"):
+        value = float(metrics.get(key, 0.0))
+        metrics[key] = round(value, 4) if math.isfinite(value) else 0.0
+    return TurfCutOut(turfs=turfs, metrics=CutMetrics.model_validate(metrics))

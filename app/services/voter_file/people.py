@@ -1,0 +1,180 @@
+"""People: search and paging, one profile, hand corrections and tags."""
+
+from datetime import date
+from typing import Any
+
+from sqlalchemy import Select, Text, any_, case, cast, func, literal, update
+from sqlalchemy.dialects.postgresql import ARRAY
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import defer
+
+from app.errors import NotFound, Unprocessable
+from app.models import Household, Person
+from app.pagination import PageParams
+from app.schemas.people import HouseholdOut, PersonOut, PersonPatch
+from app.services.access.tenancy import Tenant, tenant_select
+
+NOT_NULL_FIELDS = {
+    "first_name", "last_name", "is_volunteer", "is_donor", "do_not_contact", "deceased",
+    "moved", "tags", "custom_fields",
+}  # fmt: skip
+
+
+def age_on(today: date, birth_date: date | None, birth_year: int | None) -> int | None:
+    """Exact age from the birth date; from the year alone, the age reached this year."""
+    if birth_date is not None:
+        before_birthday = (today.month, today.day) < (birth_date.month, birth_date.day)
+        return today.year - birth_date.year - before_birthday
+    if birth_year is not None:
+        return today.year - birth_year
+    return None
+
+
+def _person_select(tenant: Tenant) -> Select[Any]:
+    """People with their door; the door's point comes as lon/lat, never as a geometry."""
+    return (
+        tenant_select(
+            tenant,
+            Person,
+            Person,
+            Household,
+            func.ST_X(Household.geom).label("lon"),
+            func.ST_Y(Household.geom).label("lat"),
+        )
+        .join(
+            Household,
+            (Household.campaign_id == Person.campaign_id) & (Household.id == Person.household_id),
+        )
+        .options(defer(Household.geom), defer(Household.address_key))
+    )
+
+
+def _out(person: Person, household: Household, lon: float | None, lat: float | None) -> PersonOut:
+    data = person.model_dump(exclude={"campaign_id", "household_id", "created_at", "updated_at"})
+    return PersonOut(
+        **data,
+        age=age_on(date.today(), person.birth_date, person.birth_year),
+        precinct_id=household.precinct_id,
+        household=HouseholdOut(
+            **household.model_dump(
+                include={
+                    "id",
+                    "house_number",
+                    "house_suffix",
+                    "street",
+                    "unit",
+                    "city",
+                    "state",
+                    "zip",
+                }
+            ),
+            lon=lon,
+            lat=lat,
+        ),
+    )
+
+
+def _like_prefix(word: str) -> str:
+    escaped = word.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return escaped + "%"
+
+
+async def list_people(
+    session: AsyncSession,
+    tenant: Tenant,
+    page: PageParams,
+    *,
+    precinct_id: int | None = None,
+    household_id: int | None = None,
+    support_level: int | None = None,
+    party: str | None = None,
+    tag: str | None = None,
+    q: str | None = None,
+) -> list[PersonOut]:
+    stmt = _person_select(tenant).order_by(Person.id).limit(page.limit + 1)
+    if page.after_id is not None:
+        stmt = stmt.where(Person.id > page.after_id)  # type: ignore[operator]
+    if precinct_id is not None:
+        stmt = stmt.where(Household.precinct_id == precinct_id)
+    if household_id is not None:
+        stmt = stmt.where(Person.household_id == household_id)
+    if support_level is not None:
+        stmt = stmt.where(Person.support_level == support_level)
+    if party is not None:
+        stmt = stmt.where(func.upper(Person.party) == party.upper())
+    if tag is not None:
+        stmt = stmt.where(Person.tags.contains(cast([tag], ARRAY(Text))))  # type: ignore[attr-defined]
+    for word in (q or "").split():
+        pattern = _like_prefix(word)
+        stmt = stmt.where(
+            func.lower(Person.last_name).like(pattern, escape="\\")
+            | func.lower(Person.first_name).like(pattern, escape="\\")
+        )
+    rows = (await session.execute(stmt)).all()
+    return [_out(*row) for row in rows]
+
+
+async def get_person(session: AsyncSession, tenant: Tenant, person_id: int) -> PersonOut:
+    row = (
+        await session.execute(_person_select(tenant).where(Person.id == person_id))
+    ).one_or_none()
+    if row is None:
+        raise NotFound(f"person {person_id} not found")
+    return _out(*row)
+
+
+async def _update(
+    session: AsyncSession, tenant: Tenant, person_id: int, values: dict[str, Any]
+) -> None:
+    result = await session.execute(
+        update(Person)
+        .where(Person.campaign_id == tenant.campaign_id, Person.id == person_id)  # type: ignore[arg-type]
+        .values(**values, updated_at=func.now())
+        .returning(Person.id)
+    )
+    if result.scalar_one_or_none() is None:
+        raise NotFound(f"person {person_id} not found")
+
+
+async def patch_person(
+    session: AsyncSession, tenant: Tenant, person_id: int, patch: PersonPatch
+) -> PersonOut:
+    """Apply a partial update. custom_fields merge (RFC 7396): a null value removes the key."""
+    values = patch.model_dump(exclude_unset=True)
+    nulls = sorted(k for k, v in values.items() if v is None and k in NOT_NULL_FIELDS)
+    if nulls:
+        raise Unprocessable(
+            "These fields cannot be null",
+            [{"loc": f"body.{k}", "message": "may not be null"} for k in nulls],
+        )
+    if "tags" in values:
+        values["tags"] = sorted(set(values["tags"]))
+    if "custom_fields" in values:
+        changes = values.pop("custom_fields")
+        removed = [k for k, v in changes.items() if v is None]
+        kept = {k: v for k, v in changes.items() if v is not None}
+        column = Person.custom_fields
+        merged = column.op("||")(literal(kept, column.type))  # type: ignore[attr-defined]
+        for key in removed:
+            merged = merged.op("-")(key)
+        values["custom_fields"] = merged
+    if "birth_date" in values and values["birth_date"] is not None and "birth_year" not in values:
+        values["birth_year"] = values["birth_date"].year
+    if values:
+        await _update(session, tenant, person_id, values)
+    return await get_person(session, tenant, person_id)
+
+
+async def add_tag(session: AsyncSession, tenant: Tenant, person_id: int, tag: str) -> PersonOut:
+    """Idempotent: a tag the person already has is not added twice."""
+    tags = case(
+        (literal(tag) == any_(Person.tags), Person.tags),  # type: ignore[arg-type]
+        else_=func.array_append(Person.tags, tag),
+    )
+    await _update(session, tenant, person_id, {"tags": tags})
+    return await get_person(session, tenant, person_id)
+
+
+async def remove_tag(session: AsyncSession, tenant: Tenant, person_id: int, tag: str) -> PersonOut:
+    await _update(session, tenant, person_id, {"tags": func.array_remove(Person.tags, tag)})
+    return await get_person(session, tenant, person_id)

@@ -1,0 +1,14 @@
+"""Walk lists: a turf, a survey and filters made into a routed snapshot of doors and people.
+
+Entry points:
+- `build.create_walk_list`: select the targets, route them, insert the snapshot.
+- `serving.payload`, `serving.list_walk_lists`, `serving.visible_lists`, `serving.assign`,
+  `serving.delete_walk_list`: who sees which list, the phone payload and its ETag.
+- `progress.progress`: doors attempted, people contacted, results and answers.
+- `codes.create`, `codes.exchange`, `codes.revoke`: list codes for volunteers without an
+  account.
+- `sheet_pdf.sheet_pdf`: the printed walk sheet.
+
+Pure (no database): `route_planner` and `route_search` (walking order, numpy), and
+`sheet_pdf.render`. The rest touches the database.
+"""

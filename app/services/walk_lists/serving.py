@@ -1,0 +1,186 @@
+"""Walk lists once built (`build`): who sees which, the phone payload and its ETag,
+assignments, deletion."""
+
+import hashlib
+from datetime import date
+from typing import Any
+
+from sqlalchemy import delete, select, text
+from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.errors import NotFound, Unprocessable
+from app.models import Membership, Role, WalkList, WalkListAssignment
+from app.pagination import PageParams
+from app.schemas.walk_lists import (
+    AssignmentsOut,
+    RouteOut,
+    WalkListOut,
+    WalkListPayload,
+)
+from app.services.access.tenancy import Tenant, get_owned, tenant_select
+from app.services.surveys import get_survey
+from app.services.voter_file.people import age_on
+
+
+def route_of(w: WalkList) -> RouteOut | None:
+    if w.route_distance_m is None or w.route_minutes is None:
+        return None
+    return RouteOut(distance_m=w.route_distance_m, minutes=w.route_minutes)
+
+
+def summary(w: WalkList) -> WalkListOut:
+    fields = {k: getattr(w, k) for k in WalkListOut.model_fields if k != "route"}
+    return WalkListOut.model_validate(fields | {"route": route_of(w)})
+
+
+def visible_lists(tenant: Tenant, stmt: Any) -> Any:
+    """Canvassers see only the lists assigned to them; list-code tokens only their one list."""
+    if tenant.walk_list_id is not None:
+        stmt = stmt.where(WalkList.id == tenant.walk_list_id)
+    elif tenant.role == Role.canvasser:
+        assigned = select(WalkListAssignment.walk_list_id).where(
+            WalkListAssignment.campaign_id == tenant.campaign_id,
+            WalkListAssignment.user_id == tenant.user_id,
+        )
+        stmt = stmt.where(WalkList.id.in_(assigned))  # type: ignore[union-attr]
+    return stmt
+
+
+async def get_visible(session: AsyncSession, tenant: Tenant, list_id: int) -> WalkList:
+    stmt = visible_lists(tenant, tenant_select(tenant, WalkList).where(WalkList.id == list_id))
+    walk_list = (await session.execute(stmt)).scalar_one_or_none()
+    if walk_list is None:
+        raise NotFound(f"walk list {list_id} not found")
+    return walk_list
+
+
+async def list_walk_lists(
+    session: AsyncSession, tenant: Tenant, page: PageParams
+) -> list[WalkListOut]:
+    stmt = (
+        visible_lists(tenant, tenant_select(tenant, WalkList))
+        .order_by(WalkList.id)
+        .limit(page.limit + 1)
+    )
+    if page.after_id is not None:
+        stmt = stmt.where(WalkList.id > page.after_id)
+    return [summary(w) for w in (await session.execute(stmt)).scalars()]
+
+
+_PAYLOAD_PEOPLE = """
+    SELECT t.seq, t.line, t.household_id, h.house_number, h.house_suffix, h.street, h.unit,
+           ST_X(h.geom) AS lon, ST_Y(h.geom) AS lat,
+           p.id, p.first_name, p.last_name, p.birth_date, p.birth_year, p.sex, p.party,
+           p.support_level
+    FROM walk_list_target t
+    JOIN household h ON h.campaign_id = t.campaign_id AND h.id = t.household_id
+    JOIN person p ON p.campaign_id = t.campaign_id AND p.id = t.person_id
+    WHERE t.campaign_id = :cid AND t.walk_list_id = :id
+    ORDER BY t.line
+"""
+
+
+async def payload(session: AsyncSession, tenant: Tenant, list_id: int) -> WalkListPayload:
+    return await payload_of(session, tenant, await get_visible(session, tenant, list_id))
+
+
+async def payload_of(session: AsyncSession, tenant: Tenant, walk_list: WalkList) -> WalkListPayload:
+    """The phone payload of a list the caller may see."""
+    survey = await get_survey(session, tenant, walk_list.survey_id)
+    rows = (
+        await session.execute(
+            text(_PAYLOAD_PEOPLE), {"cid": tenant.campaign_id, "id": walk_list.id}
+        )
+    ).all()
+    today = date.today()
+    stops: list[dict[str, Any]] = []
+    for r in rows:
+        if not stops or stops[-1]["seq"] != r.seq:
+            number = f"{r.house_number}{r.house_suffix or ''}"
+            stops.append({
+                "seq": r.seq, "household_id": r.household_id, "address": f"{number} {r.street}",
+                "unit": r.unit, "lon": r.lon, "lat": r.lat, "people": [],
+            })  # fmt: skip
+        stops[-1]["people"].append({
+            "id": r.id, "line": r.line, "first_name": r.first_name, "last_name": r.last_name,
+            "age": age_on(today, r.birth_date, r.birth_year), "sex": r.sex, "party": r.party,
+            "support_level": r.support_level,
+        })  # fmt: skip
+    return WalkListPayload.model_validate({
+        "id": walk_list.id, "number": walk_list.number, "name": walk_list.name,
+        "version": walk_list.version, "route": route_of(walk_list), "stops": stops,
+        "survey": {
+            "id": survey.id, "name": survey.name,
+            "questions": [q.model_dump(exclude={"profile_field"}) for q in survey.questions],
+        },
+    })  # fmt: skip
+
+
+async def delete_walk_list(session: AsyncSession, tenant: Tenant, list_id: int) -> None:
+    """Targets, assignments and codes go with the list; contacts stay as history (their list
+    becomes null). The row lock waits for syncs in flight to this list (they hold KEY SHARE)."""
+    walk_list = await get_owned(session, tenant, WalkList, list_id)
+    await session.delete(walk_list)
+    await session.flush()
+
+
+def etag_of(body: bytes) -> str:
+    return '"' + hashlib.sha256(body).hexdigest()[:32] + '"'
+
+
+async def assign(
+    session: AsyncSession, tenant: Tenant, list_id: int, user_ids: list[int]
+) -> AssignmentsOut:
+    """Assign canvassers of this campaign; anyone else is refused by position in the body."""
+    await get_owned(session, tenant, WalkList, list_id)
+    canvassers = set(
+        (
+            await session.execute(
+                tenant_select(tenant, Membership, Membership.user_id).where(
+                    Membership.user_id.in_(user_ids),  # type: ignore[attr-defined]
+                    Membership.role == Role.canvasser.value,
+                )
+            )
+        ).scalars()
+    )
+    wrong = [
+        {"loc": f"body.user_ids[{i}]", "message": f"user {uid} is not a canvasser of this campaign"}
+        for i, uid in enumerate(user_ids)
+        if uid not in canvassers
+    ]
+    if wrong:
+        raise Unprocessable("Only canvassers of this campaign can be assigned", wrong)
+    await session.execute(
+        insert(WalkListAssignment)
+        .values([
+            {"campaign_id": tenant.campaign_id, "walk_list_id": list_id, "user_id": uid}
+            for uid in dict.fromkeys(user_ids)
+        ])
+        .on_conflict_do_nothing()
+    )  # fmt: skip
+    return await assignments(session, tenant, list_id)
+
+
+async def assignments(session: AsyncSession, tenant: Tenant, list_id: int) -> AssignmentsOut:
+    ids = (
+        await session.execute(
+            tenant_select(tenant, WalkListAssignment, WalkListAssignment.user_id)
+            .where(WalkListAssignment.walk_list_id == list_id)
+            .order_by(WalkListAssignment.user_id)
+        )
+    ).scalars()
+    return AssignmentsOut(walk_list_id=list_id, user_ids=list(ids))
+
+
+async def unassign(session: AsyncSession, tenant: Tenant, list_id: int, user_id: int) -> None:
+    await get_owned(session, tenant, WalkList, list_id)
+    result = await session.execute(
+        delete(WalkListAssignment).where(
+            WalkListAssignment.campaign_id == tenant.campaign_id,  # type: ignore[arg-type]
+            WalkListAssignment.walk_list_id == list_id,  # type: ignore[arg-type]
+            WalkListAssignment.user_id == user_id,  # type: ignore[arg-type]
+        )
+    )
+    if result.rowcount == 0:  # type: ignore[attr-defined]
+        raise NotFound(f"user {user_id} is not assigned to walk list {list_id}")
