@@ -3,6 +3,8 @@ gets a copy, and each test runs inside a transaction that is rolled back at its 
 
 import asyncio
 import os
+import re
+import time
 import uuid
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
@@ -29,7 +31,12 @@ from app.models import Campaign, Membership, Role, User
 from app.services.access.auth import hash_password, issue_token
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-RUN_ID = os.environ.get("PYTEST_XDIST_TESTRUNUID", uuid.uuid4().hex)[:10]
+# The run's start time leads its databases' names, so that a run drops only the leftovers of
+# runs long finished, never the databases of another run going on at the same time.
+RUN_STARTED = int(os.environ.get("DOORSTEP_TEST_RUN_STARTED", time.time()))
+os.environ["DOORSTEP_TEST_RUN_STARTED"] = str(RUN_STARTED)  # the same for xdist workers
+RUN_ID = f"{RUN_STARTED}_" + os.environ.get("PYTEST_XDIST_TESTRUNUID", uuid.uuid4().hex)[:10]
+STALE_AFTER_S = 3 * 3600
 WORKER = os.environ.get("PYTEST_XDIST_WORKER", "main")
 TEMPLATE = f"doorstep_tpl_{RUN_ID}"
 PASSWORD = "correct horse battery"
@@ -64,12 +71,16 @@ async def database_url() -> AsyncIterator[str]:
         try:
             exists = await admin.fetchval("SELECT 1 FROM pg_database WHERE datname = $1", TEMPLATE)
             if not exists:
-                stale = await admin.fetch(
+                names = await admin.fetch(
                     "SELECT datname FROM pg_database WHERE datname LIKE 'doorstep\\_tpl\\_%'"
                     " OR datname LIKE 'doorstep\\_test\\_%'"
                 )
-                for row in stale:
-                    await admin.execute(f'DROP DATABASE IF EXISTS "{row["datname"]}" WITH (FORCE)')
+                for row in names:
+                    started = re.match(r"doorstep_(?:tpl|test)_(\d+)_", row["datname"])
+                    if started is None or int(started[1]) < RUN_STARTED - STALE_AFTER_S:
+                        await admin.execute(
+                            f'DROP DATABASE IF EXISTS "{row["datname"]}" WITH (FORCE)'
+                        )
                 await admin.execute(f'CREATE DATABASE "{TEMPLATE}"')
                 template_url = make_url(base).set(database=TEMPLATE).render_as_string(False)
                 await asyncio.to_thread(_migrate, template_url)
