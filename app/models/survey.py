@@ -1,6 +1,7 @@
 """Surveys: numbered questions with coded options (the codes printed on paper sheets)."""
 
 from datetime import datetime
+from enum import StrEnum
 from typing import Any
 
 from sqlalchemy import (
@@ -17,6 +18,15 @@ from sqlalchemy.dialects.postgresql import JSONB
 from sqlmodel import Field, SQLModel
 
 from app.models.base import campaign_pk_column, created_at_column, id_column
+
+
+# How a question is answered: one option, several options, free text, or a number. (A comment,
+# not a docstring: the docstring would become the API schema's description.)
+class QuestionKind(StrEnum):
+    single_choice = "single_choice"
+    multiple_choice = "multiple_choice"
+    text = "text"
+    number = "number"
 
 
 class Survey(SQLModel, table=True):

@@ -4,8 +4,8 @@ from fastapi import APIRouter, Depends, Path, Query, Request
 
 from app.deps import SessionDep, Staff
 from app.pagination import Page, PageParams, make_page, page_params
+from app.schemas.contacts import ContactOut
 from app.schemas.people import PersonOut, PersonPatch
-from app.schemas.sync import ContactOut
 from app.services.canvass import history
 from app.services.voter_file import people
 

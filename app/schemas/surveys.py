@@ -1,9 +1,9 @@
 from datetime import datetime
-from enum import StrEnum
 from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
 
+from app.models.survey import QuestionKind
 from app.schemas.people import Tag
 
 Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=500)]
@@ -11,13 +11,6 @@ Code = Annotated[str, StringConstraints(strip_whitespace=True, pattern=r"^[0-9A-
 CUSTOM_FIELD = r"custom:[A-Za-z0-9_][A-Za-z0-9_ .\-]{0,63}"
 ProfileField = Annotated[str, StringConstraints(pattern=f"^{CUSTOM_FIELD}$")]
 BOOLEAN_FIELDS = ("is_volunteer", "is_donor", "do_not_contact")
-
-
-class QuestionKind(StrEnum):
-    single_choice = "single_choice"
-    multiple_choice = "multiple_choice"
-    text = "text"
-    number = "number"
 
 
 class Effects(BaseModel):

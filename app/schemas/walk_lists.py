@@ -3,8 +3,8 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
 
+from app.models.survey import QuestionKind
 from app.schemas.people import Tag
-from app.schemas.surveys import QuestionKind
 
 
 class WalkListFilters(BaseModel):

@@ -6,7 +6,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.errors import NotFound
 from app.models import Person
 from app.pagination import PageParams
-from app.schemas.sync import CanvasserRef, ContactOut, ResponseOut
+from app.schemas.contacts import CanvasserRef, ContactOut, ResponseOut
 from app.services.access.tenancy import Tenant, get_owned
 
 _HISTORY = """

@@ -11,9 +11,7 @@ serialised (an advisory lock), so two typists entering the same sheet at once ne
 contacts for a line.
 """
 
-import re
-import uuid
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, date, datetime, time
 from typing import Any
 
@@ -26,40 +24,32 @@ from app.models import WalkList
 from app.models.contact import RESULT_CODES, RESULTS
 from app.schemas.paper_entries import (
     MAX_PAPER_ENTRIES,
-    Answer,
     PaperEntriesOut,
     PaperEntry,
     PaperEntryOut,
 )
-from app.schemas.sync import ResponseIn, SyncItem
+from app.schemas.sync import ItemError
 from app.services.access.tenancy import Tenant, get_owned
 from app.services.canvass import record
-from app.services.canvass.record import NewContact, Question
+from app.services.canvass.answers import Answer, Question, answer_from_sheet, load_questions
+from app.services.canvass.record import ContactDraft, Recorder
 
 _PAPER_LOCK = 4344  # advisory-lock namespace: paper entry into walk list N
 
 
 @dataclass
-class SheetQuestion:
-    id: int
-    number: int
-    kind: str
-    codes: dict[str, int] = field(default_factory=dict)  # upper-case option code -> option id
-
-
-@dataclass
 class Sheet:
-    """What entries are checked against: the list's lines and its survey by question number."""
+    """What entries are checked against: the list's lines and its survey."""
 
     walk_list: WalkList
     lines: dict[int, tuple[int, int]]  # line -> (person, household)
-    questions: dict[str, SheetQuestion]  # "1", "2", ...
-    survey: dict[int, Question]  # question id -> kind, profile field, option effects
+    questions: dict[int, Question]  # question id -> question
+    numbered: dict[str, Question]  # "1", "2", ... -> question
     entered: dict[int, int]  # person -> their live paper contact on this list
 
 
 async def _sheet(session: AsyncSession, tenant: Tenant, walk_list: WalkList) -> Sheet:
-    params = {"cid": tenant.campaign_id, "id": walk_list.id, "survey": walk_list.survey_id}
+    params = {"cid": tenant.campaign_id, "id": walk_list.id}
     lines = await session.execute(
         text(
             "SELECT line, person_id, household_id FROM walk_list_target"
@@ -67,23 +57,9 @@ async def _sheet(session: AsyncSession, tenant: Tenant, walk_list: WalkList) -> 
         ),
         params,
     )
-    options = await session.execute(
-        text(
-            """SELECT q.id, q.number, q.kind, q.profile_field, o.id AS option_id, o.code, o.effects
-               FROM survey_question q
-               LEFT JOIN survey_option o ON o.campaign_id = q.campaign_id AND o.question_id = q.id
-               WHERE q.campaign_id = :cid AND q.survey_id = :survey"""
-        ),
-        params,
+    questions = (await load_questions(session, tenant, {walk_list.survey_id})).get(
+        walk_list.survey_id, {}
     )
-    questions: dict[str, SheetQuestion] = {}
-    survey: dict[int, Question] = {}
-    for qid, number, kind, profile_field, option_id, code, effects in options:
-        question = questions.setdefault(str(number), SheetQuestion(qid, number, kind))
-        described = survey.setdefault(qid, Question(kind, profile_field))
-        if option_id is not None:
-            question.codes[code.upper()] = option_id
-            described.options[option_id] = effects
     entered = await session.execute(
         text(
             "SELECT person_id, id FROM contact WHERE campaign_id = :cid AND walk_list_id = :id"
@@ -95,12 +71,12 @@ async def _sheet(session: AsyncSession, tenant: Tenant, walk_list: WalkList) -> 
         walk_list=walk_list,
         lines={line: (person, household) for line, person, household in lines},
         questions=questions,
-        survey=survey,
-        entered=dict(entered.all()),
+        numbered={str(q.number): q for q in questions.values()},
+        entered={person: contact for person, contact in entered},
     )
 
 
-def _rejected(line: int | None, errors: list[Any]) -> PaperEntryOut:
+def _rejected(line: int | None, errors: list[ItemError]) -> PaperEntryOut:
     return PaperEntryOut(line=line, status="rejected", errors=errors)
 
 
@@ -111,74 +87,45 @@ def result_of(code: str) -> str | None:
     )
 
 
-def _answer(question: SheetQuestion, value: Answer) -> tuple[ResponseIn | None, str | None]:
-    """The response for a typed answer, or why it cannot be one."""
-    if question.kind in ("single_choice", "multiple_choice"):
-        # Several codes typed in one box: "H T", "H,T", "H;T".
-        codes = re.split(r"[\s,;]+", value.strip()) if isinstance(value, str) else value
-        if not isinstance(codes, list) or not codes:
-            return None, f"question {question.number} takes option codes"
-        if question.kind == "single_choice" and len(codes) > 1:
-            return None, f"question {question.number} takes one option code"
-        unknown = [c for c in codes if str(c).strip().upper() not in question.codes]
-        if unknown:
-            known = ", ".join(question.codes)
-            return None, f"{unknown[0]!r} is not a code of question {question.number} ({known})"
-        ids = [question.codes[str(c).strip().upper()] for c in codes]
-        return ResponseIn(question_id=question.id, option_ids=list(dict.fromkeys(ids))), None
-    if question.kind == "text":
-        if not isinstance(value, str) or not value.strip():
-            return None, f"question {question.number} takes text"
-        return ResponseIn(question_id=question.id, text=value.strip()), None
-    try:
-        number = float(value) if not isinstance(value, list) else None  # type: ignore[arg-type]
-    except ValueError:
-        number = None
-    if number is None:
-        return None, f"question {question.number} takes a number"
-    return ResponseIn(question_id=question.id, number=number), None
-
-
-def _check(entry: PaperEntry, sheet: Sheet, today: date) -> tuple[SyncItem | None, list[Any]]:
-    errors: list[dict[str, str]] = []
+def _check(entry: PaperEntry, sheet: Sheet, today: date) -> ContactDraft | list[ItemError]:
+    """The contact an entry records, or what is wrong with it."""
+    errors: list[ItemError] = []
     target = sheet.lines.get(entry.line)
     if target is None:
-        errors.append({"loc": "line", "message": f"line {entry.line} is not on this walk list"})
+        errors.append(ItemError(loc="line", message=f"line {entry.line} is not on this walk list"))
     result = result_of(entry.result)
     if result is None:
         codes = ", ".join(RESULT_CODES)
-        errors.append({"loc": "result", "message": f"unknown result {entry.result!r} ({codes})"})
+        errors.append(ItemError(loc="result", message=f"unknown result {entry.result!r} ({codes})"))
     list_day = sheet.walk_list.created_at.date()  # type: ignore[union-attr]
     day = entry.knocked_on or list_day
     if day > today:
-        errors.append({"loc": "knocked_on", "message": "knocked_on is in the future"})
+        errors.append(ItemError(loc="knocked_on", message="knocked_on is in the future"))
     elif day < list_day:
-        errors.append({"loc": "knocked_on", "message": f"the list was built on {list_day}"})
-    responses = []
-    for number, value in entry.answers.items():
-        question = sheet.questions.get(number.strip())
-        if question is None:
-            errors.append({"loc": f"answers.{number}", "message": f"no question {number}"})
-            continue
-        response, problem = _answer(question, value)
-        if problem:
-            errors.append({"loc": f"answers.{number}", "message": problem})
-        elif response:
-            responses.append(response)
-    if errors or target is None:
-        return None, errors
+        errors.append(ItemError(loc="knocked_on", message=f"the list was built on {list_day}"))
+    answers: list[Answer] = []
+    for number, typed in entry.answers.items():
+        question = sheet.numbered.get(number.strip())
+        answer = answer_from_sheet(question, typed) if question else f"no question {number}"
+        if isinstance(answer, str):
+            errors.append(ItemError(loc=f"answers.{number}", message=answer))
+        else:
+            answers.append(answer)
+    if errors or target is None or result is None:
+        return errors
     person, household = target
-    item = SyncItem(
-        client_id=uuid.uuid4(),
+    return ContactDraft(
+        client_id=None,
         walk_list_id=sheet.walk_list.id,  # type: ignore[arg-type]
         household_id=household,
         person_id=person,
         result=result,
-        responses=responses,
+        answers=answers,
         note=entry.note,
         knocked_at=datetime.combine(day, time(0), UTC),
+        people=[person],
+        questions=sheet.questions,
     )
-    return item, []
 
 
 async def enter(
@@ -198,38 +145,39 @@ async def enter(
     sheet = await _sheet(session, tenant, walk_list)
     today = datetime.now(UTC).date()
     outs: list[PaperEntryOut | None] = [None] * len(raw_entries)
-    new: list[tuple[int, int, NewContact, int | None]] = []  # index, line, contact, replaced
+    new: list[tuple[int, int, ContactDraft, int | None]] = []  # index, line, draft, replaced
     seen: set[int] = set()
     for index, raw in enumerate(raw_entries):
         try:
             entry = PaperEntry.model_validate(raw)
         except ValidationError as exc:
             line = raw.get("line") if isinstance(raw, dict) else None
-            errors = [e | {"loc": e["loc"] or "entry"} for e in validation_errors(exc.errors())]
+            errors = [
+                ItemError(loc=e["loc"] or "entry", message=e["message"])
+                for e in validation_errors(exc.errors())
+            ]
             outs[index] = _rejected(line if isinstance(line, int) else None, errors)
             continue
-        item, errors = _check(entry, sheet, today)
-        if item is None:
-            outs[index] = _rejected(entry.line, errors)
+        draft = _check(entry, sheet, today)
+        if isinstance(draft, list):
+            outs[index] = _rejected(entry.line, draft)
             continue
         if entry.line in seen:
             message = f"line {entry.line} is entered twice in this request"
-            outs[index] = _rejected(entry.line, [{"loc": "line", "message": message}])
+            outs[index] = _rejected(entry.line, [ItemError(loc="line", message=message)])
             continue
         seen.add(entry.line)
-        earlier = sheet.entered.get(item.person_id)  # type: ignore[arg-type]
+        earlier = sheet.entered.get(draft.people[0])
         if earlier is not None and not (replace if entry.replace is None else entry.replace):
             outs[index] = PaperEntryOut(line=entry.line, status="duplicate", contact_id=earlier)
             continue
-        person = [item.person_id] if item.person_id else []
-        new.append((index, entry.line, NewContact(item, person, sheet.survey), earlier))
+        new.append((index, entry.line, draft, earlier))
 
-    created = await record.record(
-        session, tenant, [c for _, _, c, _ in new], source="paper", entered_by=tenant.user_id
-    )
+    by = Recorder("paper", entered_by=tenant.user_id)
+    created = await record.record(session, tenant, [d for _, _, d, _ in new], by)
     superseded: list[tuple[int, int]] = []
-    for index, line, contact, earlier in new:
-        contact_id = created[contact.item.client_id]
+    for (index, line, _, earlier), contact_id in zip(new, created, strict=True):
+        assert contact_id is not None  # a paper contact's client_id is new by construction
         status = "created" if earlier is None else "replaced"
         outs[index] = PaperEntryOut(line=line, status=status, contact_id=contact_id)
         if earlier is not None:

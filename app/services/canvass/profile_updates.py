@@ -16,6 +16,8 @@ from typing import Any
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.services.access.tenancy import Tenant
+
 # Results that change who a person is for the next list.
 RESULT_FIELDS = {"moved": "moved", "deceased": "deceased", "do_not_contact": "do_not_contact"}
 SCALAR_FIELDS = {
@@ -44,6 +46,7 @@ class Touch:
 def option_facts(
     effects: dict[str, Any], person_id: int, contact_id: int, at: datetime
 ) -> list[Fact]:
+    """The facts an option's effects write: profile fields set, tags added and removed."""
     facts = [Fact(person_id, f, v, contact_id, at) for f, v in effects.get("set", {}).items()]
     facts += [
         Fact(person_id, f"tag:{t}", True, contact_id, at) for t in effects.get("tags_add", [])
@@ -99,8 +102,10 @@ _APPLY = f"""
 
 
 async def apply(
-    session: AsyncSession, campaign_id: int, facts: list[Fact], touches: list[Touch]
+    session: AsyncSession, tenant: Tenant, facts: list[Fact], touches: list[Touch]
 ) -> None:
+    """Write the winning facts into the people, and move their last contact forward."""
+    campaign_id = tenant.campaign_id
     winners: list[Any] = []
     if facts:
         params = {
@@ -144,14 +149,13 @@ async def apply(
     )
 
 
-async def flag_wrong_addresses(
-    session: AsyncSession, campaign_id: int, households: set[int]
-) -> None:
+async def flag_wrong_addresses(session: AsyncSession, tenant: Tenant, households: set[int]) -> None:
+    """Doors reported as a wrong address drop out of the next lists."""
     if households:
         await session.execute(
             text(
                 "UPDATE household SET wrong_address = true, updated_at = now()"
                 " WHERE campaign_id = :cid AND id = ANY(CAST(:ids AS bigint[]))"
             ),
-            {"cid": campaign_id, "ids": sorted(households)},
+            {"cid": tenant.campaign_id, "ids": sorted(households)},
         )

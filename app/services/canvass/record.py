@@ -1,9 +1,12 @@
-"""Recording contacts, whatever brought them (phone sync, paper entry, results upload):
-inserted exactly once by `client_id`, with who they speak for and their answers, then fed into
-the profiles by event time (`profile_updates`).
+"""The one writer of contacts, whatever brought them (phone sync, paper entry, results upload).
+
+A contact is inserted exactly once by its `client_id` (a phone's retry is recognised), with the
+people it speaks for and its answers; then it feeds the profiles by event time
+(`profile_updates`). Callers check their input and hand over `ContactDraft`s.
 """
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 from uuid import UUID
 
@@ -11,124 +14,135 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.db import analyze_if_stale
-from app.schemas.sync import SyncItem
 from app.services.access.tenancy import Tenant
 from app.services.canvass import profile_updates
+from app.services.canvass.answers import Answer, Question
 from app.services.canvass.profile_updates import RESULT_FIELDS, Fact, Touch, option_facts
 
 
-@dataclass
-class Question:
-    kind: str
-    profile_field: str | None
-    options: dict[int, dict[str, Any]] = field(default_factory=dict)  # option id -> effects
+@dataclass(frozen=True)
+class ContactDraft:
+    """A checked result, ready to be recorded.
+
+    client_id: the phone's id of the result; None for paper, where the database makes one.
+    people: those it speaks for (its person, or every target at the door).
+    questions: its list's survey, by question id (the answers were checked against it).
+    """
+
+    client_id: UUID | None
+    walk_list_id: int
+    household_id: int
+    person_id: int | None
+    result: str
+    answers: list[Answer]
+    note: str | None
+    knocked_at: datetime
+    people: list[int]
+    questions: dict[int, Question]
+    lon: float | None = None
+    lat: float | None = None
 
 
 @dataclass(frozen=True)
-class NewContact:
-    """A checked result: `people` are those it speaks for, `questions` its list's survey."""
+class Recorder:
+    """Who recorded the contacts: the canvasser at the door, or the typist of a paper sheet."""
 
-    item: SyncItem
-    people: list[int]
-    questions: dict[int, Question]
+    source: str  # app, paper, import, api
+    canvasser_id: int | None = None
+    canvasser_name: str | None = None
+    entered_by: int | None = None
+
+
+# Paper contacts come without a client_id: the database makes one (gen_random_uuid is volatile,
+# so the CTE is computed once). Rows are inserted in client_id order, so that two batches
+# holding the same ids lock them in the same order.
+_INSERT_CONTACTS = """
+    WITH x AS (
+        SELECT coalesce(client_id, gen_random_uuid()) AS client_id, list_id, household_id,
+               person_id, result, note, knocked_at, lon, lat, n
+        FROM unnest(CAST(:client_ids AS uuid[]), CAST(:lists AS bigint[]),
+                    CAST(:households AS bigint[]), CAST(:persons AS bigint[]),
+                    CAST(:results AS text[]), CAST(:notes AS text[]),
+                    CAST(:times AS timestamptz[]), CAST(:lons AS float8[]),
+                    CAST(:lats AS float8[])) WITH ORDINALITY
+             AS u(client_id, list_id, household_id, person_id, result, note, knocked_at,
+                  lon, lat, n)
+    ), inserted AS (
+        INSERT INTO contact (campaign_id, client_id, walk_list_id, household_id, person_id,
+                             canvasser_id, canvasser_name, entered_by, result, note, source,
+                             knocked_at, lon, lat)
+        SELECT :cid, client_id, list_id, household_id, person_id, :canvasser_id,
+               :canvasser_name, :entered_by, result, note, :source, knocked_at, lon, lat
+        FROM x
+        ORDER BY client_id
+        ON CONFLICT (campaign_id, client_id) DO NOTHING
+        RETURNING id, client_id
+    )
+    SELECT inserted.id, x.n FROM inserted JOIN x USING (client_id)
+"""
 
 
 async def record(
-    session: AsyncSession,
-    tenant: Tenant,
-    contacts: list[NewContact],
-    *,
-    source: str,
-    canvasser_id: int | None = None,
-    canvasser_name: str | None = None,
-    entered_by: int | None = None,
-) -> dict[UUID, int]:
-    """Insert the contacts whose client_id is new and apply them; the ids of those created."""
-    if not contacts:
-        return {}
-    created_ids = await _insert_contacts(
-        session,
-        tenant,
-        [c.item for c in contacts],
-        source,
-        canvasser_id,
-        canvasser_name,
-        entered_by,
-    )
-    created = [
-        (created_ids[c.item.client_id], c) for c in contacts if c.item.client_id in created_ids
-    ]
+    session: AsyncSession, tenant: Tenant, drafts: list[ContactDraft], by: Recorder
+) -> list[int | None]:
+    """Insert the drafts whose client_id is new and apply them to the profiles.
+
+    Returns, for each draft in order, the id of the contact it created, or None when its
+    client_id was recorded before (a duplicate)."""
+    if not drafts:
+        return []
+    created_ids = await _insert_contacts(session, tenant, drafts, by)
+    created = [(cid, d) for cid, d in zip(created_ids, drafts, strict=True) if cid is not None]
     await _record_details(session, tenant, created)
     await analyze_if_stale(
         session,
         {
             "contact": len(created),
-            "contact_target": sum(len(c.people) for _, c in created),
-            "contact_response": sum(len(c.item.responses) for _, c in created),
+            "contact_target": sum(len(d.people) for _, d in created),
+            "contact_response": sum(len(d.answers) for _, d in created),
         },
     )
-    facts = [f for contact_id, c in created for f in _facts(contact_id, c)]
-    touches = [Touch(p, c.item.knocked_at) for _, c in created for p in c.people]
-    await profile_updates.apply(session, tenant.campaign_id, facts, touches)
-    wrong = {c.item.household_id for _, c in created if c.item.result == "wrong_address"}
-    await profile_updates.flag_wrong_addresses(session, tenant.campaign_id, wrong)
+    facts = [f for contact_id, d in created for f in _facts(contact_id, d)]
+    touches = [Touch(p, d.knocked_at) for _, d in created for p in d.people]
+    await profile_updates.apply(session, tenant, facts, touches)
+    wrong = {d.household_id for _, d in created if d.result == "wrong_address"}
+    await profile_updates.flag_wrong_addresses(session, tenant, wrong)
     return created_ids
 
 
 async def _insert_contacts(
-    session: AsyncSession,
-    tenant: Tenant,
-    items: list[SyncItem],
-    source: str,
-    canvasser_id: int | None,
-    canvasser_name: str | None,
-    entered_by: int | None,
-) -> dict[UUID, int]:
-    """Insert the contacts that are new; the ids of those created, by client_id."""
-    params = {
-        "cid": tenant.campaign_id,
-        "canvasser_id": canvasser_id,
-        "canvasser_name": canvasser_name,
-        "source": source,
-        "entered_by": entered_by,
-        "client_ids": [i.client_id for i in items],
-        "lists": [i.walk_list_id for i in items],
-        "households": [i.household_id for i in items],
-        "persons": [i.person_id for i in items],
-        "results": [i.result for i in items],
-        "notes": [i.note for i in items],
-        "times": [i.knocked_at for i in items],
-        "lons": [i.location.lon if i.location else None for i in items],
-        "lats": [i.location.lat if i.location else None for i in items],
-    }
+    session: AsyncSession, tenant: Tenant, drafts: list[ContactDraft], by: Recorder
+) -> list[int | None]:
+    """Insert the contacts that are new; the id created for each draft, None if not new."""
     rows = await session.execute(
-        text(
-            """
-            INSERT INTO contact (campaign_id, client_id, walk_list_id, household_id, person_id,
-                                 canvasser_id, canvasser_name, entered_by, result, note, source,
-                                 knocked_at, lon, lat)
-            SELECT :cid, client_id, list_id, household_id, person_id, :canvasser_id,
-                   :canvasser_name, :entered_by, result, note, :source, knocked_at, lon, lat
-            FROM unnest(CAST(:client_ids AS uuid[]), CAST(:lists AS bigint[]),
-                        CAST(:households AS bigint[]), CAST(:persons AS bigint[]),
-                        CAST(:results AS text[]), CAST(:notes AS text[]),
-                        CAST(:times AS timestamptz[]), CAST(:lons AS float8[]),
-                        CAST(:lats AS float8[]))
-                 AS x(client_id, list_id, household_id, person_id, result, note, knocked_at,
-                      lon, lat)
-            ORDER BY client_id
-            ON CONFLICT (campaign_id, client_id) DO NOTHING
-            RETURNING id, client_id
-            """
-        ),
-        params,
+        text(_INSERT_CONTACTS),
+        {
+            "cid": tenant.campaign_id,
+            "canvasser_id": by.canvasser_id,
+            "canvasser_name": by.canvasser_name,
+            "source": by.source,
+            "entered_by": by.entered_by,
+            "client_ids": [d.client_id for d in drafts],
+            "lists": [d.walk_list_id for d in drafts],
+            "households": [d.household_id for d in drafts],
+            "persons": [d.person_id for d in drafts],
+            "results": [d.result for d in drafts],
+            "notes": [d.note for d in drafts],
+            "times": [d.knocked_at for d in drafts],
+            "lons": [d.lon for d in drafts],
+            "lats": [d.lat for d in drafts],
+        },
     )
-    return {client_id: contact_id for contact_id, client_id in rows}
+    ids: list[int | None] = [None] * len(drafts)
+    for contact_id, n in rows:
+        ids[n - 1] = contact_id
+    return ids
 
 
 async def existing(
     session: AsyncSession, tenant: Tenant, client_ids: list[UUID]
 ) -> dict[UUID, int]:
+    """The contacts already recorded under these client_ids."""
     if not client_ids:
         return {}
     rows = await session.execute(
@@ -138,17 +152,17 @@ async def existing(
         ),
         {"cid": tenant.campaign_id, "ids": client_ids},
     )
-    return dict(rows.all())
+    return {client_id: contact_id for client_id, contact_id in rows}
 
 
 async def _record_details(
     session: AsyncSession,
     tenant: Tenant,
-    created: list[tuple[int, NewContact]],
+    created: list[tuple[int, ContactDraft]],
 ) -> None:
     """Targets (who each contact speaks for) and answers of the new contacts."""
-    targets = [(contact_id, p) for contact_id, c in created for p in c.people]
-    responses = [(contact_id, r) for contact_id, c in created for r in c.item.responses]
+    targets = [(contact_id, p) for contact_id, d in created for p in d.people]
+    responses = [(contact_id, a) for contact_id, d in created for a in d.answers]
     params: dict[str, Any] = {"cid": tenant.campaign_id}
     if targets:
         await session.execute(
@@ -184,17 +198,18 @@ def json_list(values: list[int] | None) -> str:
     return "[" + ",".join(str(int(v)) for v in values or []) + "]"
 
 
-def _facts(contact_id: int, contact: NewContact) -> list[Fact]:
-    item, at = contact.item, contact.item.knocked_at
+def _facts(contact_id: int, draft: ContactDraft) -> list[Fact]:
+    """What the contact says about each person it speaks for, for `profile_updates`."""
+    at = draft.knocked_at
     facts: list[Fact] = []
-    for person in contact.people:
-        if item.result in RESULT_FIELDS:
-            facts.append(Fact(person, RESULT_FIELDS[item.result], True, contact_id, at))
-        for response in item.responses:
-            question = contact.questions[response.question_id]
-            for option_id in response.option_ids or []:
-                facts += option_facts(question.options[option_id] or {}, person, contact_id, at)
+    for person in draft.people:
+        if draft.result in RESULT_FIELDS:
+            facts.append(Fact(person, RESULT_FIELDS[draft.result], True, contact_id, at))
+        for answer in draft.answers:
+            question = draft.questions[answer.question_id]
+            for option_id in answer.option_ids or []:
+                facts += option_facts(question.effects[option_id], person, contact_id, at)
             if question.profile_field:
-                value = response.text if question.kind == "text" else response.number
+                value = answer.profile_value(question)
                 facts.append(Fact(person, question.profile_field, value, contact_id, at))
     return facts
