@@ -21,7 +21,7 @@ from app.schemas.turfs import CutArea, CutMetrics, CutTurfOut, TurfCutIn, TurfCu
 from app.services.access.tenancy import Tenant
 from app.services.geography.turfs import owned_precincts
 from app.services.turf_cut.cutter import TurfCountError, cut_turfs
-from app.services.walk_lists.build import filter_predicates
+from app.services.walk_lists.targeting import NEVER_CANVASSED, filter_predicates
 
 _PRECINCT_UNION = """
     SELECT ST_AsBinary(ST_Union(geom)) FROM precinct
@@ -44,7 +44,7 @@ _FILTERED_DOORS = """
     FROM household h
     JOIN person p ON p.campaign_id = h.campaign_id AND p.household_id = h.id
     WHERE h.campaign_id = :cid AND ST_Covers(ST_GeomFromWKB(:area, 4326), h.geom)
-      AND NOT h.wrong_address AND NOT p.deceased AND NOT p.moved AND NOT p.do_not_contact
+      AND {never_canvassed}
       {predicates}
     GROUP BY h.campaign_id, h.id
     ORDER BY h.id
@@ -87,7 +87,7 @@ async def _doors(
     if data.filters is None:
         return list((await session.execute(text(_ALL_DOORS), params)).all())
     predicates, extra = filter_predicates(data.filters)
-    sql = _FILTERED_DOORS.format(predicates=predicates)
+    sql = _FILTERED_DOORS.format(never_canvassed=NEVER_CANVASSED, predicates=predicates)
     return list((await session.execute(text(sql), params | extra)).all())
 
 

@@ -1,10 +1,11 @@
 """Building a walk list: a turf, a survey and filters into a stable snapshot of doors (stops,
 `seq`) and people (`line` 1..n, the numbers paper sheets use).
 
-The targets are selected set-based (the turf's doors by PostGIS cover, the filters as SQL
-predicates) in street order (street, odd/even side, house number, suffix, unit; people by
-name); the doors are routed (`route_planner.plan_route`, in a worker thread, street order breaking
-ties); the snapshot is inserted in walking order with one unnest INSERT.
+The targets are selected set-based (the turf's doors by PostGIS cover, the filters and the
+never-canvassed exclusions as SQL predicates from `targeting`) in street order (street,
+odd/even side, house number, suffix, unit; people by name); the doors are routed
+(`route_planner.plan_route`, in a worker thread, street order breaking ties); the snapshot is
+inserted in walking order with one unnest INSERT.
 """
 
 import asyncio
@@ -20,13 +21,11 @@ from app.config import Settings
 from app.db import analyze_if_stale
 from app.errors import Unprocessable
 from app.models import Campaign, Survey, Turf, WalkList
-from app.schemas.walk_lists import WalkListFilters, WalkListIn, WalkListOut
+from app.schemas.walk_lists import WalkListIn, WalkListOut
 from app.services.access.tenancy import Tenant, tenant_select
 from app.services.walk_lists.route_planner import RouteSettings, plan_route, street_side_keys
 from app.services.walk_lists.serving import summary
-
-_AGE = """CASE WHEN p.birth_date IS NOT NULL THEN date_part('year', age(current_date, p.birth_date))
-               ELSE date_part('year', current_date) - p.birth_year END"""
+from app.services.walk_lists.targeting import NEVER_CANVASSED, filter_predicates
 
 # Door order: street, odd side then even, house number, suffix, unit.
 _DOOR_ORDER = (
@@ -43,7 +42,7 @@ _TARGETS = """
         JOIN household h ON h.campaign_id = t.campaign_id AND ST_Covers(t.geom, h.geom)
         JOIN person p ON p.campaign_id = h.campaign_id AND p.household_id = h.id
         WHERE t.campaign_id = :cid AND t.id = :turf_id
-          AND NOT h.wrong_address AND NOT p.deceased AND NOT p.moved AND NOT p.do_not_contact
+          AND {never_canvassed}
           {predicates}
     )
     SELECT person_id, household_id, street, house_number, lon, lat FROM targets
@@ -55,45 +54,6 @@ _INSERT = """
     SELECT :cid, :list_id, * FROM unnest(CAST(:lines AS int[]), CAST(:seqs AS int[]),
                                          CAST(:households AS bigint[]), CAST(:people AS bigint[]))
 """
-
-
-def filter_predicates(f: WalkListFilters) -> tuple[str, dict[str, Any]]:
-    """SQL conditions and their parameters for the filters (always-excluded people aside)."""
-    sql: list[str] = []
-    params: dict[str, Any] = {}
-    if not f.include_volunteers:
-        sql.append("NOT p.is_volunteer")
-    if f.not_contacted_days:
-        recent = "now() - make_interval(days => :days)"
-        sql.append(f"(p.last_contacted_at IS NULL OR p.last_contacted_at < {recent})")
-        params["days"] = f.not_contacted_days
-    if f.support_levels is not None:
-        levels = [v for v in f.support_levels if v != "unknown"]
-        unknown = "unknown" in f.support_levels
-        sql.append(
-            "(p.support_level = ANY(CAST(:levels AS int[]))"
-            + (" OR p.support_level IS NULL)" if unknown else ")")
-        )
-        params["levels"] = levels
-    if f.parties is not None:
-        sql.append("upper(p.party) = ANY(CAST(:parties AS text[]))")
-        params["parties"] = [x.strip().upper() for x in f.parties]
-    if f.sexes is not None:
-        sql.append("upper(p.sex) = ANY(CAST(:sexes AS text[]))")
-        params["sexes"] = [x.strip().upper() for x in f.sexes]
-    if f.age_min is not None:
-        sql.append(f"({_AGE}) >= :age_min")
-        params["age_min"] = f.age_min
-    if f.age_max is not None:
-        sql.append(f"({_AGE}) <= :age_max")
-        params["age_max"] = f.age_max
-    if f.tags_any is not None:
-        sql.append("p.tags && CAST(:tags_any AS text[])")
-        params["tags_any"] = f.tags_any
-    if f.tags_none is not None:
-        sql.append("NOT (p.tags && CAST(:tags_none AS text[]))")
-        params["tags_none"] = f.tags_none
-    return "".join(f"\n          AND {s}" for s in sql), params
 
 
 async def _next_number(session: AsyncSession, tenant: Tenant) -> str:
@@ -190,7 +150,11 @@ async def create_walk_list(
     predicates, params = filter_predicates(data.filters)
     rows = (
         await session.execute(
-            text(_TARGETS.format(predicates=predicates, door=_DOOR_ORDER)),
+            text(
+                _TARGETS.format(
+                    never_canvassed=NEVER_CANVASSED, predicates=predicates, door=_DOOR_ORDER
+                )
+            ),
             {"cid": tenant.campaign_id, "turf_id": data.turf_id, **params},
         )
     ).all()
