@@ -6,7 +6,7 @@ unexpected exception is logged and answered with a 500 problem, never with a sta
 
 import json
 import logging
-from typing import Any
+from typing import Any, Self
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
@@ -32,6 +32,16 @@ class AppError(Exception):
         self.detail = detail
         self.errors = errors
         self.headers = headers
+
+    @classmethod
+    def on_field(cls, loc: str, message: str, detail: str | None = None) -> Self:
+        """An error about one field: `loc` names it ("body.area", "query.cursor")."""
+        return cls(detail or message, [{"loc": loc, "message": message}])
+
+    @classmethod
+    def on_fields(cls, detail: str, problems: list[tuple[str, str]]) -> Self:
+        """An error about several fields: (loc, message) each."""
+        return cls(detail, [{"loc": loc, "message": message} for loc, message in problems])
 
 
 class BadRequest(AppError):

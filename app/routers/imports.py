@@ -34,7 +34,7 @@ async def _queue(
     kind: str,
 ) -> ImportQueued:
     if not file.filename and not file.size:
-        raise Unprocessable("The upload is empty", [{"loc": "body.file", "message": "empty"}])
+        raise Unprocessable.on_field("body.file", "empty", "The upload is empty")
     path = await _spool(request, file)
     job = await import_jobs.queue_job(session, tenant, kind, file.filename)
     background.add_task(

@@ -58,10 +58,6 @@ _SAVE = """
 """
 
 
-def _refuse(loc: str, message: str) -> Unprocessable:
-    return Unprocessable(message, [{"loc": loc, "message": message}])
-
-
 async def _area(session: AsyncSession, tenant: Tenant, area: CutArea) -> BaseGeometry:
     """The area as shapely (lon/lat); only the caller's campaign's precincts and turfs."""
     params: dict[str, Any] = {"cid": tenant.campaign_id}
@@ -72,12 +68,12 @@ async def _area(session: AsyncSession, tenant: Tenant, area: CutArea) -> BaseGeo
     if area.turf_id is not None:
         blob = (await session.execute(text(_TURF), params | {"id": area.turf_id})).scalar()
         if blob is None:
-            raise _refuse("body.area.turf_id", f"turf {area.turf_id} not found")
+            raise Unprocessable.on_field("body.area.turf_id", f"turf {area.turf_id} not found")
         return wkb.loads(bytes(blob))
     try:
         return areal_from_geojson(area.geometry, repair=False)
     except GeometryError as exc:
-        raise _refuse("body.area.geometry", str(exc)) from None
+        raise Unprocessable.on_field("body.area.geometry", str(exc)) from None
 
 
 async def _doors(
@@ -99,10 +95,10 @@ def _geojson(geometry: BaseGeometry) -> dict[str, Any]:
 async def cut(session: AsyncSession, tenant: Tenant, data: TurfCutIn) -> TurfCutOut:
     area = await _area(session, tenant, data.area)
     if area.is_empty or area.area == 0:
-        raise _refuse("body.area", "the area is empty")
+        raise Unprocessable.on_field("body.area", "the area is empty")
     doors = await _doors(session, tenant, area, data)
     if not doors:
-        raise _refuse("body.area", "no doors to count in the area")
+        raise Unprocessable.on_field("body.area", "no doors to count in the area")
     count = data.turf_count or max(1, round(len(doors) / data.doors_per_turf))  # type: ignore[operator]
     lon = np.array([d.lon for d in doors], dtype=float)
     lat = np.array([d.lat for d in doors], dtype=float)
@@ -112,9 +108,9 @@ async def cut(session: AsyncSession, tenant: Tenant, data: TurfCutIn) -> TurfCut
         result = await asyncio.to_thread(cut_turfs, lon, lat, area, count)
     except TurfCountError as exc:  # more turfs than doors, or than the points they stand at
         size = "body.turf_count" if data.turf_count is not None else "body.doors_per_turf"
-        raise _refuse(size, str(exc)) from None
+        raise Unprocessable.on_field(size, str(exc)) from None
     except ValueError as exc:  # an area the cut cannot use (the message says why)
-        raise _refuse("body.area", str(exc)) from None
+        raise Unprocessable.on_field("body.area", str(exc)) from None
 
     width = len(str(len(result.turfs)))
     names = [f"{data.name_prefix} {n:0{width}d}" for n in range(1, len(result.turfs) + 1)]

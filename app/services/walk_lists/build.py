@@ -120,21 +120,22 @@ def _walking_order(rows: Sequence[Any], settings: Settings) -> _Plan:
 async def create_walk_list(
     session: AsyncSession, tenant: Tenant, data: WalkListIn, settings: Settings
 ) -> WalkListOut:
-    errors = []
+    """Build and store the list's snapshot: its targets in walking order, numbered."""
+    problems: list[tuple[str, str]] = []
     turf = (
         await session.execute(tenant_select(tenant, Turf).where(Turf.id == data.turf_id))
     ).scalar_one_or_none()
     if turf is None:
-        errors.append({"loc": "body.turf_id", "message": f"turf {data.turf_id} not found"})
+        problems.append(("body.turf_id", f"turf {data.turf_id} not found"))
     survey_found = (
         await session.execute(
             tenant_select(tenant, Survey, Survey.id).where(Survey.id == data.survey_id)
         )
     ).scalar_one_or_none()
     if survey_found is None:
-        errors.append({"loc": "body.survey_id", "message": f"survey {data.survey_id} not found"})
-    if errors:
-        raise Unprocessable("Unknown turf or survey", errors)
+        problems.append(("body.survey_id", f"survey {data.survey_id} not found"))
+    if problems:
+        raise Unprocessable.on_fields("Unknown turf or survey", problems)
     assert turf is not None
     walk_list = WalkList(
         campaign_id=tenant.campaign_id,

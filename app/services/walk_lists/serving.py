@@ -145,12 +145,12 @@ async def assign(
         ).scalars()
     )
     wrong = [
-        {"loc": f"body.user_ids[{i}]", "message": f"user {uid} is not a canvasser of this campaign"}
+        (f"body.user_ids[{i}]", f"user {uid} is not a canvasser of this campaign")
         for i, uid in enumerate(user_ids)
         if uid not in canvassers
     ]
     if wrong:
-        raise Unprocessable("Only canvassers of this campaign can be assigned", wrong)
+        raise Unprocessable.on_fields("Only canvassers of this campaign can be assigned", wrong)
     await session.execute(
         insert(WalkListAssignment)
         .values([
