@@ -119,7 +119,7 @@ def import_voters_cmd(
             task = progress.add_task("reading", total=size)
             result = await import_voters(
                 session,
-                tenant.campaign_id,
+                tenant,
                 stream,
                 lambda done: progress.update(task, completed=done),
             )

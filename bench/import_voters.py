@@ -65,7 +65,7 @@ async def run(rows: int) -> None:
             started = time.perf_counter()
             async with session_scope(factory) as session:
                 with path.open("rb") as stream:
-                    result = await import_voters(session, campaign.id, stream)  # type: ignore[arg-type]
+                    result = await import_voters(session, tenant, stream)
             elapsed = time.perf_counter() - started
             print(
                 f"{label:<22} {elapsed:6.2f} s  {result.rows_read / elapsed:>9,.0f} rows/s  "

@@ -198,7 +198,7 @@ async def set_up(world: World, doors: int, small_doors: int) -> None:
             path = demo.write_voter_csv(Path(tmp) / "voters.csv", rows)
             async with session_scope(factory) as session:
                 with path.open("rb") as stream:
-                    await import_voters(session, tenant.campaign_id, stream)
+                    await import_voters(session, tenant, stream)
                 # The demo's ~2% volunteers and ~1% do-not-contact (left out of every list).
                 await demo._mark_supporters(session, tenant.campaign_id)
         async with session_scope(factory) as session:

@@ -263,7 +263,7 @@ async def load_demo(session: AsyncSession) -> dict[str, Any]:
     precincts = await import_precincts(session, tenant, precinct_features(), "WardPrecinct", "name")
     csv_path = write_voter_csv(GENERATED / "voters.csv", voter_rows(CAMBRIDGE / "addresses.csv"))
     with csv_path.open("rb") as stream:
-        voters = await import_voters(session, tenant.campaign_id, stream)
+        voters = await import_voters(session, tenant, stream)
     await _mark_supporters(session, tenant.campaign_id)
     return {"precincts": precincts.created, "people": voters.created, "rejected": voters.rejected}
 

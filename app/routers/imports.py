@@ -1,28 +1,14 @@
-import os
-import tempfile
 from typing import Annotated
 
 from fastapi import APIRouter, BackgroundTasks, Request, UploadFile
 from fastapi.params import File
 
 from app.deps import DataEntry, SessionDep, Staff
-from app.errors import Unprocessable
 from app.schemas.imports import ImportJobOut, ImportQueued
 from app.services import import_jobs
 from app.services.access.tenancy import Tenant
 
 router = APIRouter(prefix="/imports", tags=["imports"])
-CHUNK = 1 << 20
-
-
-async def _spool(request: Request, upload: UploadFile) -> str:
-    """Copy the upload to a file the job can read after this request has ended."""
-    directory = request.app.state.settings.import_dir or None
-    fd, path = tempfile.mkstemp(prefix="doorstep-import-", suffix=".csv", dir=directory)
-    with os.fdopen(fd, "wb") as out:
-        while chunk := await upload.read(CHUNK):
-            out.write(chunk)
-    return path
 
 
 async def _queue(
@@ -33,14 +19,10 @@ async def _queue(
     file: UploadFile,
     kind: str,
 ) -> ImportQueued:
-    if not file.filename and not file.size:
-        raise Unprocessable.on_field("body.file", "empty", "The upload is empty")
-    path = await _spool(request, file)
-    job = await import_jobs.queue_job(session, tenant, kind, file.filename)
-    background.add_task(
-        import_jobs.run_job, request.app.state.sessionmaker, tenant, job.id, kind, path
-    )
-    return ImportQueued(id=job.id, status=job.status or "queued")  # type: ignore[arg-type]
+    spool_dir = request.app.state.settings.import_dir or None
+    queued = await import_jobs.queue_upload(session, tenant, kind, file, spool_dir)
+    background.add_task(import_jobs.run_job, request.app.state.sessionmaker, tenant, queued)
+    return ImportQueued(id=queued.job_id, status="queued")
 
 
 @router.post("/voters", status_code=202, response_model=ImportQueued)

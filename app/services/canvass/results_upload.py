@@ -11,7 +11,6 @@ import codecs
 import csv
 import re
 from collections import defaultdict
-from dataclasses import dataclass, field
 from typing import IO, Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -19,6 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.models import WalkList
 from app.services.access.tenancy import Tenant, tenant_select
 from app.services.canvass import paper_entry
+from app.services.import_outcome import ImportOutcome
 from app.services.voter_file.csv_reader import CsvFileError
 
 REQUIRED = ("list_number", "line", "result")
@@ -26,17 +26,6 @@ OPTIONAL = ("note", "date")
 QUESTION = re.compile(r"^q(\d{1,3})$")
 US_DATE = re.compile(r"^(\d{1,2})/(\d{1,2})/(\d{4})$")
 MAX_ROWS = 100_000
-
-
-@dataclass
-class CanvassImportResult:
-    rows_read: int = 0
-    created: int = 0
-    updated: int = 0  # replaced paper entries (never, for uploads: see `duplicates`)
-    rejected: int = 0
-    duplicates: int = 0
-    without_precinct: int = 0
-    errors: list[dict[str, Any]] = field(default_factory=list)
 
 
 def _column(loc: str) -> str | None:
@@ -84,9 +73,11 @@ def _entry(row: dict[str, str]) -> dict[str, Any]:
 
 async def import_canvass_results(
     session: AsyncSession, tenant: Tenant, stream: IO[bytes]
-) -> CanvassImportResult:
+) -> ImportOutcome:
+    """Record the rows of a results CSV by the rules of paper entry, list by list. Raises
+    CsvFileError when the file as a whole is unusable; otherwise every good row is recorded."""
     reader = csv.reader(codecs.getreader("utf-8-sig")(stream, errors="strict"))
-    result = CanvassImportResult()
+    result = ImportOutcome()
     try:
         first = next(reader, None)
         if first is None:
@@ -102,7 +93,7 @@ async def import_canvass_results(
                 result.rows_read -= 1
                 continue
             if len(cells) != len(header):
-                _reject(result, line_no, None, f"{len(cells)} fields, the header has {len(header)}")
+                result.reject(line_no, None, f"{len(cells)} fields, the header has {len(header)}")
                 continue
             row = dict(zip(header, cells, strict=True))
             by_list[row["list_number"].strip()].append((line_no, _entry(row)))
@@ -124,7 +115,7 @@ async def import_canvass_results(
         walk_list = lists.get(number)
         if walk_list is None:
             for line_no, _ in rows:
-                _reject(result, line_no, "list_number", f"no walk list {number!r}")
+                result.reject(line_no, "list_number", f"no walk list {number!r}")
             continue
         outs = await paper_entry.enter(session, tenant, walk_list, [e for _, e in rows])
         for (line_no, _), out in zip(rows, outs, strict=True):
@@ -132,22 +123,10 @@ async def import_canvass_results(
                 result.created += 1
             elif out.status == "duplicate":
                 result.duplicates += 1
-                _note(
-                    result, line_no, "line", f"line {out.line} of list {number} was entered before"
-                )
+                result.note(line_no, "line", f"line {out.line} of list {number} was entered before")
             else:
                 for error in out.errors or []:
-                    _note(result, line_no, _column(error.loc), error.message)
+                    result.note(line_no, _column(error.loc), error.message)
                 result.rejected += 1
     result.errors.sort(key=lambda e: e["line"] or 0)
     return result
-
-
-def _note(result: CanvassImportResult, line: int, column: str | None, message: str) -> None:
-    if len(result.errors) < 1000:
-        result.errors.append({"line": line, "column": column, "message": message})
-
-
-def _reject(result: CanvassImportResult, line: int, column: str | None, message: str) -> None:
-    result.rejected += 1
-    _note(result, line, column, message)

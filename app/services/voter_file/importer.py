@@ -12,30 +12,20 @@ Imports of one campaign are serialised by an advisory lock, which makes the spli
 
 import asyncio
 from collections.abc import AsyncIterator, Callable
-from dataclasses import dataclass, field
 from typing import IO, Any
 
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.db import analyze_if_stale
+from app.services.access.tenancy import Tenant
+from app.services.import_outcome import ImportOutcome
 from app.services.voter_file.cell_checks import TYPES
 from app.services.voter_file.csv_reader import MAX_ERRORS_KEPT, CsvFileError, VoterCsvReader
 
-__all__ = ["CsvFileError", "VoterImportResult", "import_voters"]
+__all__ = ["CsvFileError", "import_voters"]
 
 _IMPORT_LOCK = 4242  # advisory-lock namespace: "a voter import of campaign N is running"
-
-
-@dataclass
-class VoterImportResult:
-    rows_read: int = 0
-    created: int = 0
-    updated: int = 0
-    rejected: int = 0
-    duplicates: int = 0  # a voter file has none: repeats of a voter_id are rejected
-    without_precinct: int = 0
-    errors: list[dict[str, Any]] = field(default_factory=list)
 
 
 # Only the first line of a voter_id counts; later lines with the same id are rejected, never
@@ -254,14 +244,14 @@ async def _write_people(
 
 async def import_voters(
     session: AsyncSession,
-    campaign_id: int,
+    tenant: Tenant,
     stream: IO[bytes],
     progress: Callable[[int], None] | None = None,
-) -> VoterImportResult:
+) -> ImportOutcome:
     """Import a voter-file CSV into the campaign. Raises CsvFileError when the file as a whole
     is unusable; otherwise bad rows are reported and every good row is loaded."""
     reader = await asyncio.to_thread(VoterCsvReader, stream)
-    cid = {"cid": campaign_id}
+    cid = {"cid": tenant.campaign_id}
     await session.execute(text(f"SELECT pg_advisory_xact_lock({_IMPORT_LOCK}, :cid)"), cid)
     await _copy_to_staging(session, reader, progress)
     await _reject_duplicates(session, reader)
@@ -274,7 +264,8 @@ async def import_voters(
 
     state = reader.state
     errors = sorted(state.errors, key=lambda e: (e["line"], e["column"] or ""))
-    return VoterImportResult(
+    # A voter file has no duplicates to count: repeats of a voter_id are rejected.
+    return ImportOutcome(
         rows_read=state.rows_read,
         created=created,
         updated=updated,
