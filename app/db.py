@@ -49,9 +49,10 @@ async def analyze_if_stale(
 
     Right after a table's first big writes (a new database's first voter file, first lists,
     first synced doors) the planner still believes it empty and picks nested loops over
-    scans: measured, a list's first GET took 1.1-1.7 s instead of 10 ms, and sync p95 319 ms
-    instead of 40 ms, until autovacuum came round. The check is one catalogue read; a large,
-    well-analysed table never qualifies, so steady-state requests pay nothing else.
+    scans, and the first list pulls and syncs are many times slower until autovacuum comes
+    round (`make bench-walk-list BENCH_ARGS=--no-analyze` shows it). The check is one catalogue
+    read; a large, well-analysed table never qualifies, so steady-state requests pay nothing
+    else.
 
     `skip_if_busy`: a request does not wait behind autovacuum (whose lock ANALYZE shares): past
     a short lock timeout the ANALYZE is skipped, in a savepoint, and autovacuum does the job.

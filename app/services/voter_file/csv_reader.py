@@ -1,7 +1,7 @@
 """Reading a voter-file CSV into validated, typed staging batches, vectorised with Arrow.
 
-Per-row Python is too slow for a million-row file (the csv module alone manages ~230k rows/s
-here, before any checking), so rows are parsed by Arrow's C++ CSV reader and checked column by
+Per-row Python is too slow for a million-row file (the csv module alone, before any checking,
+is the bottleneck), so rows are parsed by Arrow's C++ CSV reader and checked column by
 column with Arrow compute kernels. Python touches only three things per line: it prefixes the
 physical line number (so every row, good or bad, knows its line), it tracks quotes so a
 multi-line quoted value keeps one number, and it formats messages for the bad rows.

@@ -245,8 +245,8 @@ def _brute_force(cost: np.ndarray) -> np.ndarray:
 def _kick_budget(n: int, effort: float) -> int:
     """Kicks for n stops: one per stop up to 200 stops (at least 100: short lists are cheap),
     half a kick per further stop (each costs more on a longer tour), at most 400 (reached at
-    600 stops). About 35 ms at 100 doors and 0.25 s at 500 on this project's 2-core machine,
-    and lists of whole turfs stay near linear."""
+    600 stops), so that lists of whole turfs stay near linear (`make bench-route` prints the
+    times)."""
     kicks = max(100, _KICKS_PER_STOP * n) if n <= 200 else 200 + 0.5 * (n - 200)
     return round(effort * min(kicks, _MAX_KICKS))
 
