@@ -82,13 +82,15 @@ ASYNCPG_COPY_INTO = {"copy_to_table", "copy_records_to_table"}
 class Spelled:
     node: ast.AST  # the literal (or template) that spells the text
     text: str
+    path: str | None = None  # the file of `node`, when not the file being collected
 
 
 class _Module:
     """One parsed file: its scopes, and what its names are bound to."""
 
-    def __init__(self, path: str, source: str) -> None:
+    def __init__(self, path: str, source: str, root: Path | None = None) -> None:
         self.path = path
+        self.root = root
         self.tree = ast.parse(source)
         self.parent: dict[ast.AST, ast.AST] = {}
         for node in ast.walk(self.tree):
@@ -100,6 +102,13 @@ class _Module:
             if isinstance(n, ast.FunctionDef | ast.AsyncFunctionDef)
         }
         self.text_names, self.sqlalchemy_names = self._imports()
+        # `from app.services.x import queries`: alias -> module path (`queries.NAME` is read there)
+        self.app_modules = {
+            a.asname or a.name: f"{node.module}.{a.name}".replace(".", "/") + ".py"
+            for node in self.tree.body
+            if isinstance(node, ast.ImportFrom) and (node.module or "").startswith("app")
+            for a in node.names
+        }
 
     def _imports(self) -> tuple[set[str], set[str]]:
         text_names: set[str] = set()
@@ -162,7 +171,20 @@ class _Module:
             return None if body is None or orelse is None else body + orelse
         if isinstance(expr, ast.Name):
             return self._resolve_name(expr.id, scopes, depth + 1)
+        if isinstance(expr, ast.Attribute) and isinstance(expr.value, ast.Name):
+            return self._resolve_imported(expr.value.id, expr.attr, depth + 1)
         return None
+
+    def _resolve_imported(self, alias: str, name: str, depth: int) -> list[Spelled] | None:
+        """`module.NAME` where module is one of app's (e.g. a package's queries.py)."""
+        relative = self.app_modules.get(alias)
+        if self.root is None or relative is None or not (self.root / relative).is_file():
+            return None
+        other = _Module(relative, (self.root / relative).read_text(encoding="utf-8"), self.root)
+        found = other._resolve_name(name, [other.tree], depth)
+        return (
+            None if found is None else [Spelled(f.node, f.text, f.path or relative) for f in found]
+        )
 
     def _resolve_name(self, name: str, scopes: list[ast.AST], depth: int) -> list[Spelled] | None:
         for i, scope in enumerate(scopes):
@@ -208,26 +230,43 @@ class _Module:
             return self.resolve(value, scopes, depth)
         if isinstance(value, ast.Tuple | ast.List):
             return self.resolve(value.elts[index], scopes, depth)
-        # `a, b = helper(...)`: the index-th item of what the module's helper returns
-        if (
-            isinstance(value, ast.Call)
-            and isinstance(value.func, ast.Name)
-            and value.func.id in self.functions
-        ):
-            helper = self.functions[value.func.id]
-            out: list[Spelled] = []
-            for ret in _own_nodes(helper):
-                if not isinstance(ret, ast.Return):
-                    continue
-                items = ret.value
-                if not isinstance(items, ast.Tuple | ast.List) or len(items.elts) <= index:
-                    return None
-                found = self.resolve(items.elts[index], [helper, self.tree], depth)
-                if found is None:
-                    return None
-                out += found
-            return out or None
+        # `a, b = helper(...)` (or `module.helper(...)` of an app module): the index-th item
+        # of what the helper returns
+        where = self._helper(value)
+        if where is None:
+            return None
+        module, helper = where
+        out: list[Spelled] = []
+        for ret in _own_nodes(helper):
+            if not isinstance(ret, ast.Return):
+                continue
+            items = ret.value
+            if not isinstance(items, ast.Tuple | ast.List) or len(items.elts) <= index:
+                return None
+            found = module.resolve(items.elts[index], [helper, module.tree], depth)
+            if found is None:
+                return None
+            out += [Spelled(f.node, f.text, f.path or module.path) for f in found]
+        return out or None
+
+    def _helper(self, call: ast.AST) -> "tuple[_Module, ast.AST] | None":
+        """The module and function that a call `helper(...)` or `module.helper(...)` runs."""
+        if not isinstance(call, ast.Call):
+            return None
+        f = call.func
+        if isinstance(f, ast.Name) and f.id in self.functions:
+            return self, self.functions[f.id]
+        if isinstance(f, ast.Attribute) and isinstance(f.value, ast.Name):
+            other = self._imported(f.value.id)
+            if other is not None and f.attr in other.functions:
+                return other, other.functions[f.attr]
         return None
+
+    def _imported(self, alias: str) -> "_Module | None":
+        relative = self.app_modules.get(alias)
+        if self.root is None or relative is None or not (self.root / relative).is_file():
+            return None
+        return _Module(relative, (self.root / relative).read_text(encoding="utf-8"), self.root)
 
     def render(self, joined: ast.JoinedStr, scopes: list[ast.AST], depth: int) -> str:
         """An f-string's text: fields naming one string constant inlined, others `{name}`."""
@@ -261,17 +300,21 @@ def _is_docstring(module: _Module, node: ast.AST) -> bool:
     return isinstance(module.parent.get(node), ast.Expr)
 
 
-def collect_source(path: str, source: str) -> tuple[list[Statement], list[Unresolved]]:
-    """The statements of one file (see the module docstring)."""
-    module = _Module(path, source)
-    found: dict[tuple[int, int], Statement] = {}
+def collect_source(
+    path: str, source: str, root: Path | None = None
+) -> tuple[list[Statement], list[Unresolved]]:
+    """The statements of one file (see the module docstring). With `root`, names imported from
+    other app modules (`queries.NAME`) are read there."""
+    module = _Module(path, source, root)
+    found: dict[tuple[str, int, int], Statement] = {}
     unresolved: list[Unresolved] = []
 
     def add(spelled: Iterable[Spelled], via: str) -> None:
         for s in spelled:
-            key = (getattr(s.node, "lineno", 0), getattr(s.node, "col_offset", 0))
+            where = s.path or path
+            key = (where, getattr(s.node, "lineno", 0), getattr(s.node, "col_offset", 0))
             if key not in found:
-                found[key] = Statement(path, key[0], s.text, via)
+                found[key] = Statement(where, key[1], s.text, via)
 
     in_fstring = {
         id(v) for n in ast.walk(module.tree) if isinstance(n, ast.JoinedStr) for v in n.values
@@ -326,10 +369,12 @@ def collect(root: Path, package: str = "app") -> tuple[list[Statement], list[Unr
     unresolved: list[Unresolved] = []
     for file in sorted((root / package).rglob("*.py")):
         path = file.relative_to(root).as_posix()
-        s, u = collect_source(path, file.read_text(encoding="utf-8"))
+        s, u = collect_source(path, file.read_text(encoding="utf-8"), root)
         statements += s
         unresolved += u
-    return statements, unresolved
+    # A statement of a queries.py is found there and again through the text() that runs it.
+    unique = {(s.path, s.line): s for s in sorted(statements, key=lambda s: s.via != "text()")}
+    return sorted(unique.values(), key=lambda s: (s.path, s.line)), unresolved
 
 
 # ---------------------------------------------------------------------------------------------

@@ -17,17 +17,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.models.survey import QuestionKind
 from app.services.access.tenancy import Tenant
+from app.services.canvass import queries
 
 CHOICE_KINDS = (QuestionKind.single_choice, QuestionKind.multiple_choice)
-
-_QUESTIONS = """
-    SELECT q.survey_id, q.id, q.number, q.kind, q.profile_field,
-           o.id AS option_id, o.code, o.effects
-    FROM survey_question q
-    LEFT JOIN survey_option o ON o.campaign_id = q.campaign_id AND o.question_id = q.id
-    WHERE q.campaign_id = :cid AND q.survey_id = ANY(CAST(:surveys AS bigint[]))
-    ORDER BY q.survey_id, q.number, o.position
-"""
 
 
 @dataclass
@@ -61,7 +53,7 @@ async def load_questions(
 ) -> dict[int, dict[int, Question]]:
     """The questions of these surveys, by survey id, then by question id."""
     rows = await session.execute(
-        text(_QUESTIONS), {"cid": tenant.campaign_id, "surveys": sorted(survey_ids)}
+        text(queries.QUESTIONS), {"cid": tenant.campaign_id, "surveys": sorted(survey_ids)}
     )
     surveys: dict[int, dict[int, Question]] = {}
     for survey_id, qid, number, kind, profile_field, option_id, code, effects in rows:

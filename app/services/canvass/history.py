@@ -8,24 +8,7 @@ from app.models import Person
 from app.pagination import PageParams
 from app.schemas.contacts import CanvasserRef, ContactOut, ResponseOut
 from app.services.access.tenancy import Tenant, get_owned
-
-_HISTORY = """
-    SELECT c.id, c.client_id, c.result, c.knocked_at, c.received_at, c.source, c.walk_list_id,
-           c.canvasser_id, coalesce(u.name, c.canvasser_name) AS canvasser, c.note,
-           c.entered_by, c.superseded_by,
-           coalesce((SELECT jsonb_agg(jsonb_build_object(
-                        'question_id', r.question_id, 'option_ids', r.option_ids,
-                        'text', r.text, 'number', r.number) ORDER BY r.question_id)
-                     FROM contact_response r
-                     WHERE r.campaign_id = c.campaign_id AND r.contact_id = c.id),
-                    '[]') AS responses
-    FROM contact_target t
-    JOIN contact c ON c.campaign_id = t.campaign_id AND c.id = t.contact_id
-    LEFT JOIN app_user u ON u.id = c.canvasser_id
-    WHERE t.campaign_id = :cid AND t.person_id = :pid AND c.id > :after
-    ORDER BY c.id
-    LIMIT :limit
-"""
+from app.services.canvass import queries
 
 
 async def history(
@@ -41,7 +24,7 @@ async def history(
         "after": page.after_id or 0,
         "limit": page.limit + 1,
     }
-    rows = (await session.execute(text(_HISTORY), params)).all()
+    rows = (await session.execute(text(queries.HISTORY), params)).all()
     return [
         ContactOut(
             id=r.id,

@@ -17,6 +17,7 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.services.access.tenancy import Tenant
+from app.services.canvass import queries
 
 # Results that change who a person is for the next list.
 RESULT_FIELDS = {"moved": "moved", "deceased": "deceased", "do_not_contact": "do_not_contact"}
@@ -57,26 +58,6 @@ def option_facts(
     return facts
 
 
-_WINNERS = """
-    WITH incoming AS (
-        SELECT DISTINCT ON (person_id, field) person_id, field, value, contact_id, knocked_at
-        FROM unnest(CAST(:persons AS bigint[]), CAST(:fields AS text[]), CAST(:values AS jsonb[]),
-                    CAST(:contacts AS bigint[]), CAST(:times AS timestamptz[]))
-             AS x(person_id, field, value, contact_id, knocked_at)
-        ORDER BY person_id, field, knocked_at DESC, contact_id DESC
-    )
-    INSERT INTO person_field_source AS s
-        (campaign_id, person_id, field, value, contact_id, knocked_at)
-    SELECT :cid, person_id, field, value, contact_id, knocked_at FROM incoming
-    ORDER BY person_id, field
-    ON CONFLICT (campaign_id, person_id, field) DO UPDATE
-        SET value = excluded.value, contact_id = excluded.contact_id,
-            knocked_at = excluded.knocked_at
-        -- Ties of event time go to the later contact (a paper entry replacing another).
-        WHERE (excluded.knocked_at, excluded.contact_id) > (s.knocked_at, s.contact_id)
-    RETURNING person_id, field, value
-"""
-
 _SCALARS = ",\n".join(
     f"{f} = CASE WHEN x.patch ? '{f}' THEN (x.patch->>'{f}')::{t} ELSE p.{f} END"
     for f, t in SCALAR_FIELDS.items()
@@ -116,7 +97,7 @@ async def apply(
             "contacts": [f.contact_id for f in facts],
             "times": [f.knocked_at for f in facts],
         }
-        winners = list((await session.execute(text(_WINNERS), params)).all())
+        winners = list((await session.execute(text(queries.WINNERS), params)).all())
 
     patch: dict[int, dict[str, Any]] = defaultdict(dict)
     custom: dict[int, dict[str, Any]] = defaultdict(dict)

@@ -15,7 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.db import analyze_if_stale
 from app.services.access.tenancy import Tenant
-from app.services.canvass import profile_updates
+from app.services.canvass import profile_updates, queries
 from app.services.canvass.answers import Answer, Question
 from app.services.canvass.profile_updates import RESULT_FIELDS, Fact, Touch, option_facts
 
@@ -53,35 +53,6 @@ class Recorder:
     entered_by: int | None = None
 
 
-# Paper contacts come without a client_id: the database makes one (gen_random_uuid is volatile,
-# so the CTE is computed once). Rows are inserted in client_id order, so that two batches
-# holding the same ids lock them in the same order.
-_INSERT_CONTACTS = """
-    WITH x AS (
-        SELECT coalesce(client_id, gen_random_uuid()) AS client_id, list_id, household_id,
-               person_id, result, note, knocked_at, lon, lat, n
-        FROM unnest(CAST(:client_ids AS uuid[]), CAST(:lists AS bigint[]),
-                    CAST(:households AS bigint[]), CAST(:persons AS bigint[]),
-                    CAST(:results AS text[]), CAST(:notes AS text[]),
-                    CAST(:times AS timestamptz[]), CAST(:lons AS float8[]),
-                    CAST(:lats AS float8[])) WITH ORDINALITY
-             AS u(client_id, list_id, household_id, person_id, result, note, knocked_at,
-                  lon, lat, n)
-    ), inserted AS (
-        INSERT INTO contact (campaign_id, client_id, walk_list_id, household_id, person_id,
-                             canvasser_id, canvasser_name, entered_by, result, note, source,
-                             knocked_at, lon, lat)
-        SELECT :cid, client_id, list_id, household_id, person_id, :canvasser_id,
-               :canvasser_name, :entered_by, result, note, :source, knocked_at, lon, lat
-        FROM x
-        ORDER BY client_id
-        ON CONFLICT (campaign_id, client_id) DO NOTHING
-        RETURNING id, client_id
-    )
-    SELECT inserted.id, x.n FROM inserted JOIN x USING (client_id)
-"""
-
-
 async def record(
     session: AsyncSession, tenant: Tenant, drafts: list[ContactDraft], by: Recorder
 ) -> list[int | None]:
@@ -115,7 +86,7 @@ async def _insert_contacts(
 ) -> list[int | None]:
     """Insert the contacts that are new; the id created for each draft, None if not new."""
     rows = await session.execute(
-        text(_INSERT_CONTACTS),
+        text(queries.INSERT_CONTACTS),
         {
             "cid": tenant.campaign_id,
             "canvasser_id": by.canvasser_id,

@@ -20,42 +20,11 @@ from app.geo import COORD_DECIMALS, GeometryError, areal_from_geojson, to_wkb
 from app.schemas.turfs import CutArea, CutMetrics, CutTurfOut, TurfCutIn, TurfCutOut
 from app.services.access.tenancy import Tenant
 from app.services.geography.turfs import owned_precincts
+from app.services.turf_cut import queries
 from app.services.turf_cut.cutter import TurfCountError, cut_turfs
 from app.services.walk_lists.targeting import NEVER_CANVASSED, filter_predicates
 
-_PRECINCT_UNION = """
-    SELECT ST_AsBinary(ST_Union(geom)) FROM precinct
-    WHERE campaign_id = :cid AND id = ANY(CAST(:ids AS bigint[]))
-"""
 _TURF = "SELECT ST_AsBinary(geom) FROM turf WHERE campaign_id = :cid AND id = :id"
-
-# Every door in the area, with its people.
-_ALL_DOORS = """
-    SELECT h.id, ST_X(h.geom) AS lon, ST_Y(h.geom) AS lat,
-           (SELECT count(*) FROM person p
-            WHERE p.campaign_id = h.campaign_id AND p.household_id = h.id) AS people
-    FROM household h
-    WHERE h.campaign_id = :cid AND ST_Covers(ST_GeomFromWKB(:area, 4326), h.geom)
-    ORDER BY h.id
-"""
-# The doors with someone the filters keep (and whom lists never leave out), with those people.
-_FILTERED_DOORS = """
-    SELECT h.id, ST_X(h.geom) AS lon, ST_Y(h.geom) AS lat, count(*) AS people
-    FROM household h
-    JOIN person p ON p.campaign_id = h.campaign_id AND p.household_id = h.id
-    WHERE h.campaign_id = :cid AND ST_Covers(ST_GeomFromWKB(:area, 4326), h.geom)
-      AND {never_canvassed}
-      {predicates}
-    GROUP BY h.campaign_id, h.id
-    ORDER BY h.id
-"""
-_SAVE = """
-    INSERT INTO turf (campaign_id, name, precinct_ids, geom)
-    SELECT :cid, name, '{}', ST_Multi(ST_GeomFromWKB(geom, 4326))
-    FROM unnest(CAST(:names AS text[]), CAST(:geoms AS bytea[])) WITH ORDINALITY AS x(name, geom, n)
-    ORDER BY n
-    RETURNING id
-"""
 
 
 async def _area(session: AsyncSession, tenant: Tenant, area: CutArea) -> BaseGeometry:
@@ -63,7 +32,9 @@ async def _area(session: AsyncSession, tenant: Tenant, area: CutArea) -> BaseGeo
     params: dict[str, Any] = {"cid": tenant.campaign_id}
     if area.precinct_ids is not None:
         ids = await owned_precincts(session, tenant, area.precinct_ids, "body.area.precinct_ids")
-        blob = (await session.execute(text(_PRECINCT_UNION), params | {"ids": ids})).scalar_one()
+        blob = (
+            await session.execute(text(queries.PRECINCT_UNION), params | {"ids": ids})
+        ).scalar_one()
         return wkb.loads(bytes(blob))
     if area.turf_id is not None:
         blob = (await session.execute(text(_TURF), params | {"id": area.turf_id})).scalar()
@@ -81,9 +52,9 @@ async def _doors(
 ) -> list[Any]:
     params: dict[str, Any] = {"cid": tenant.campaign_id, "area": to_wkb(area)}
     if data.filters is None:
-        return list((await session.execute(text(_ALL_DOORS), params)).all())
+        return list((await session.execute(text(queries.ALL_DOORS), params)).all())
     predicates, extra = filter_predicates(data.filters)
-    sql = _FILTERED_DOORS.format(never_canvassed=NEVER_CANVASSED, predicates=predicates)
+    sql = queries.FILTERED_DOORS.format(never_canvassed=NEVER_CANVASSED, predicates=predicates)
     return list((await session.execute(text(sql), params | extra)).all())
 
 
@@ -117,7 +88,7 @@ async def cut(session: AsyncSession, tenant: Tenant, data: TurfCutIn) -> TurfCut
     ids: list[int | None] = [None] * len(result.turfs)
     if data.save:
         saved = await session.execute(
-            text(_SAVE),
+            text(queries.SAVE),
             {
                 "cid": tenant.campaign_id,
                 "names": names,

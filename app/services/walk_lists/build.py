@@ -23,6 +23,7 @@ from app.errors import Unprocessable
 from app.models import Campaign, Survey, Turf, WalkList
 from app.schemas.walk_lists import WalkListIn, WalkListOut
 from app.services.access.tenancy import Tenant, tenant_select
+from app.services.walk_lists import queries
 from app.services.walk_lists.route_planner import RouteSettings, plan_route, street_side_keys
 from app.services.walk_lists.serving import summary
 from app.services.walk_lists.targeting import NEVER_CANVASSED, filter_predicates
@@ -32,28 +33,6 @@ _DOOR_ORDER = (
     "upper(street), house_no % 2 DESC NULLS LAST, house_no, house_number,"
     " house_suffix NULLS FIRST, unit NULLS FIRST, household_id"
 )
-_TARGETS = """
-    WITH targets AS (
-        SELECT p.id AS person_id, h.id AS household_id, p.last_name, p.first_name,
-               h.street, h.house_number, h.house_suffix, h.unit,
-               nullif(substring(h.house_number from '^[0-9]+'), '')::bigint AS house_no,
-               ST_X(h.geom) AS lon, ST_Y(h.geom) AS lat
-        FROM turf t
-        JOIN household h ON h.campaign_id = t.campaign_id AND ST_Covers(t.geom, h.geom)
-        JOIN person p ON p.campaign_id = h.campaign_id AND p.household_id = h.id
-        WHERE t.campaign_id = :cid AND t.id = :turf_id
-          AND {never_canvassed}
-          {predicates}
-    )
-    SELECT person_id, household_id, street, house_number, lon, lat FROM targets
-    ORDER BY {door}, upper(last_name), upper(first_name), person_id
-"""
-
-_INSERT = """
-    INSERT INTO walk_list_target (campaign_id, walk_list_id, line, seq, household_id, person_id)
-    SELECT :cid, :list_id, * FROM unnest(CAST(:lines AS int[]), CAST(:seqs AS int[]),
-                                         CAST(:households AS bigint[]), CAST(:people AS bigint[]))
-"""
 
 
 async def _next_number(session: AsyncSession, tenant: Tenant) -> str:
@@ -152,7 +131,7 @@ async def create_walk_list(
     rows = (
         await session.execute(
             text(
-                _TARGETS.format(
+                queries.TARGETS.format(
                     never_canvassed=NEVER_CANVASSED, predicates=predicates, door=_DOOR_ORDER
                 )
             ),
@@ -161,7 +140,7 @@ async def create_walk_list(
     ).all()
     plan = await asyncio.to_thread(_walking_order, rows, settings)
     await session.execute(
-        text(_INSERT),
+        text(queries.INSERT_TARGETS),
         {"cid": tenant.campaign_id, "list_id": walk_list.id, "lines": plan.lines,
          "seqs": plan.seqs, "households": plan.households, "people": plan.people},
     )  # fmt: skip

@@ -21,6 +21,7 @@ from app.schemas.walk_lists import (
 from app.services.access.tenancy import Tenant, get_owned, tenant_select
 from app.services.surveys import get_survey
 from app.services.voter_file.people import age_on
+from app.services.walk_lists import queries
 
 
 def route_of(w: WalkList) -> RouteOut | None:
@@ -68,19 +69,6 @@ async def list_walk_lists(
     return [summary(w) for w in (await session.execute(stmt)).scalars()]
 
 
-_PAYLOAD_PEOPLE = """
-    SELECT t.seq, t.line, t.household_id, h.house_number, h.house_suffix, h.street, h.unit,
-           ST_X(h.geom) AS lon, ST_Y(h.geom) AS lat,
-           p.id, p.first_name, p.last_name, p.birth_date, p.birth_year, p.sex, p.party,
-           p.support_level
-    FROM walk_list_target t
-    JOIN household h ON h.campaign_id = t.campaign_id AND h.id = t.household_id
-    JOIN person p ON p.campaign_id = t.campaign_id AND p.id = t.person_id
-    WHERE t.campaign_id = :cid AND t.walk_list_id = :id
-    ORDER BY t.line
-"""
-
-
 async def payload(session: AsyncSession, tenant: Tenant, list_id: int) -> WalkListPayload:
     return await payload_of(session, tenant, await get_visible(session, tenant, list_id))
 
@@ -90,7 +78,7 @@ async def payload_of(session: AsyncSession, tenant: Tenant, walk_list: WalkList)
     survey = await get_survey(session, tenant, walk_list.survey_id)
     rows = (
         await session.execute(
-            text(_PAYLOAD_PEOPLE), {"cid": tenant.campaign_id, "id": walk_list.id}
+            text(queries.PAYLOAD_PEOPLE), {"cid": tenant.campaign_id, "id": walk_list.id}
         )
     ).all()
     today = date.today()

@@ -1,0 +1,77 @@
+"""The long SQL statements of the canvass services: set-based work kept out of
+the Python that runs it (see the README's architecture section for when SQL is used)."""
+
+HISTORY = """
+    SELECT c.id, c.client_id, c.result, c.knocked_at, c.received_at, c.source, c.walk_list_id,
+           c.canvasser_id, coalesce(u.name, c.canvasser_name) AS canvasser, c.note,
+           c.entered_by, c.superseded_by,
+           coalesce((SELECT jsonb_agg(jsonb_build_object(
+                        'question_id', r.question_id, 'option_ids', r.option_ids,
+                        'text', r.text, 'number', r.number) ORDER BY r.question_id)
+                     FROM contact_response r
+                     WHERE r.campaign_id = c.campaign_id AND r.contact_id = c.id),
+                    '[]') AS responses
+    FROM contact_target t
+    JOIN contact c ON c.campaign_id = t.campaign_id AND c.id = t.contact_id
+    LEFT JOIN app_user u ON u.id = c.canvasser_id
+    WHERE t.campaign_id = :cid AND t.person_id = :pid AND c.id > :after
+    ORDER BY c.id
+    LIMIT :limit
+"""
+
+# Paper contacts come without a client_id: the database makes one (gen_random_uuid is volatile,
+# so the CTE is computed once). Rows are inserted in client_id order, so that two batches
+# holding the same ids lock them in the same order.
+INSERT_CONTACTS = """
+    WITH x AS (
+        SELECT coalesce(client_id, gen_random_uuid()) AS client_id, list_id, household_id,
+               person_id, result, note, knocked_at, lon, lat, n
+        FROM unnest(CAST(:client_ids AS uuid[]), CAST(:lists AS bigint[]),
+                    CAST(:households AS bigint[]), CAST(:persons AS bigint[]),
+                    CAST(:results AS text[]), CAST(:notes AS text[]),
+                    CAST(:times AS timestamptz[]), CAST(:lons AS float8[]),
+                    CAST(:lats AS float8[])) WITH ORDINALITY
+             AS u(client_id, list_id, household_id, person_id, result, note, knocked_at,
+                  lon, lat, n)
+    ), inserted AS (
+        INSERT INTO contact (campaign_id, client_id, walk_list_id, household_id, person_id,
+                             canvasser_id, canvasser_name, entered_by, result, note, source,
+                             knocked_at, lon, lat)
+        SELECT :cid, client_id, list_id, household_id, person_id, :canvasser_id,
+               :canvasser_name, :entered_by, result, note, :source, knocked_at, lon, lat
+        FROM x
+        ORDER BY client_id
+        ON CONFLICT (campaign_id, client_id) DO NOTHING
+        RETURNING id, client_id
+    )
+    SELECT inserted.id, x.n FROM inserted JOIN x USING (client_id)
+"""
+
+QUESTIONS = """
+    SELECT q.survey_id, q.id, q.number, q.kind, q.profile_field,
+           o.id AS option_id, o.code, o.effects
+    FROM survey_question q
+    LEFT JOIN survey_option o ON o.campaign_id = q.campaign_id AND o.question_id = q.id
+    WHERE q.campaign_id = :cid AND q.survey_id = ANY(CAST(:surveys AS bigint[]))
+    ORDER BY q.survey_id, q.number, o.position
+"""
+
+WINNERS = """
+    WITH incoming AS (
+        SELECT DISTINCT ON (person_id, field) person_id, field, value, contact_id, knocked_at
+        FROM unnest(CAST(:persons AS bigint[]), CAST(:fields AS text[]), CAST(:values AS jsonb[]),
+                    CAST(:contacts AS bigint[]), CAST(:times AS timestamptz[]))
+             AS x(person_id, field, value, contact_id, knocked_at)
+        ORDER BY person_id, field, knocked_at DESC, contact_id DESC
+    )
+    INSERT INTO person_field_source AS s
+        (campaign_id, person_id, field, value, contact_id, knocked_at)
+    SELECT :cid, person_id, field, value, contact_id, knocked_at FROM incoming
+    ORDER BY person_id, field
+    ON CONFLICT (campaign_id, person_id, field) DO UPDATE
+        SET value = excluded.value, contact_id = excluded.contact_id,
+            knocked_at = excluded.knocked_at
+        -- Ties of event time go to the later contact (a paper entry replacing another).
+        WHERE (excluded.knocked_at, excluded.contact_id) > (s.knocked_at, s.contact_id)
+    RETURNING person_id, field, value
+"""

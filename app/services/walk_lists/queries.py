@@ -1,0 +1,70 @@
+"""The long SQL statements of the walk_lists services: set-based work kept out of
+the Python that runs it (see the README's architecture section for when SQL is used)."""
+
+TARGETS = """
+    WITH targets AS (
+        SELECT p.id AS person_id, h.id AS household_id, p.last_name, p.first_name,
+               h.street, h.house_number, h.house_suffix, h.unit,
+               nullif(substring(h.house_number from '^[0-9]+'), '')::bigint AS house_no,
+               ST_X(h.geom) AS lon, ST_Y(h.geom) AS lat
+        FROM turf t
+        JOIN household h ON h.campaign_id = t.campaign_id AND ST_Covers(t.geom, h.geom)
+        JOIN person p ON p.campaign_id = h.campaign_id AND p.household_id = h.id
+        WHERE t.campaign_id = :cid AND t.id = :turf_id
+          AND {never_canvassed}
+          {predicates}
+    )
+    SELECT person_id, household_id, street, house_number, lon, lat FROM targets
+    ORDER BY {door}, upper(last_name), upper(first_name), person_id
+"""
+
+INSERT_TARGETS = """
+    INSERT INTO walk_list_target (campaign_id, walk_list_id, line, seq, household_id, person_id)
+    SELECT :cid, :list_id, * FROM unnest(CAST(:lines AS int[]), CAST(:seqs AS int[]),
+                                         CAST(:households AS bigint[]), CAST(:people AS bigint[]))
+"""
+
+PAYLOAD_PEOPLE = """
+    SELECT t.seq, t.line, t.household_id, h.house_number, h.house_suffix, h.street, h.unit,
+           ST_X(h.geom) AS lon, ST_Y(h.geom) AS lat,
+           p.id, p.first_name, p.last_name, p.birth_date, p.birth_year, p.sex, p.party,
+           p.support_level
+    FROM walk_list_target t
+    JOIN household h ON h.campaign_id = t.campaign_id AND h.id = t.household_id
+    JOIN person p ON p.campaign_id = t.campaign_id AND p.id = t.person_id
+    WHERE t.campaign_id = :cid AND t.walk_list_id = :id
+    ORDER BY t.line
+"""
+
+COUNTS = """
+    SELECT count(DISTINCT c.household_id) AS doors_attempted,
+           (SELECT count(DISTINCT t.person_id)
+            FROM contact c2
+            JOIN contact_target t ON t.campaign_id = c2.campaign_id AND t.contact_id = c2.id
+            WHERE c2.campaign_id = :cid AND c2.walk_list_id = :id AND c2.superseded_by IS NULL
+              AND c2.result = ANY(CAST(:reached AS text[]))) AS people_contacted,
+           coalesce((SELECT jsonb_object_agg(result, n) FROM (
+                SELECT result, count(*) AS n FROM contact
+                WHERE campaign_id = :cid AND walk_list_id = :id AND superseded_by IS NULL
+                GROUP BY result) r),
+               '{}') AS results
+    FROM contact c
+    WHERE c.campaign_id = :cid AND c.walk_list_id = :id AND c.superseded_by IS NULL
+"""
+
+ANSWERS = """
+    WITH chosen AS (
+        SELECT r.question_id, o.option_id, count(*) AS n
+        FROM contact c
+        JOIN contact_response r ON r.campaign_id = c.campaign_id AND r.contact_id = c.id
+        CROSS JOIN unnest(r.option_ids) AS o(option_id)
+        WHERE c.campaign_id = :cid AND c.walk_list_id = :id AND c.superseded_by IS NULL
+        GROUP BY 1, 2
+    )
+    SELECT q.id AS question_id, so.id AS option_id, coalesce(chosen.n, 0) AS n
+    FROM survey_question q
+    JOIN survey_option so ON so.campaign_id = q.campaign_id AND so.question_id = q.id
+    LEFT JOIN chosen ON chosen.question_id = q.id AND chosen.option_id = so.id
+    WHERE q.campaign_id = :cid AND q.survey_id = :survey_id
+    ORDER BY q.number, so.id
+"""
