@@ -30,7 +30,7 @@ from app.schemas.paper_entries import (
 )
 from app.schemas.sync import ItemError
 from app.services.access.tenancy import Tenant, get_owned
-from app.services.canvass import record
+from app.services.canvass import queries, record
 from app.services.canvass.answers import Answer, Question, answer_from_sheet, load_questions
 from app.services.canvass.record import ContactDraft, Recorder
 
@@ -184,11 +184,7 @@ async def enter(
             superseded.append((earlier, contact_id))
     if superseded:
         await session.execute(
-            text(
-                """UPDATE contact c SET superseded_by = x.new, superseded_at = now()
-                   FROM unnest(CAST(:old AS bigint[]), CAST(:new AS bigint[])) AS x(old, new)
-                   WHERE c.campaign_id = :cid AND c.id = x.old"""
-            ),
+            text(queries.SUPERSEDE),
             {
                 "cid": tenant.campaign_id,
                 "old": [o for o, _ in superseded],

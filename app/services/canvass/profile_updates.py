@@ -21,16 +21,12 @@ from app.services.canvass import queries
 
 # Results that change who a person is for the next list.
 RESULT_FIELDS = {"moved": "moved", "deceased": "deceased", "do_not_contact": "do_not_contact"}
-SCALAR_FIELDS = {
-    "support_level": "smallint", "is_volunteer": "boolean", "is_donor": "boolean",
-    "do_not_contact": "boolean", "moved": "boolean", "deceased": "boolean",
-}  # fmt: skip
 
 
 @dataclass(frozen=True)
 class Fact:
     person_id: int
-    field: str  # a SCALAR_FIELDS key, custom:NAME or tag:NAME
+    field: str  # a queries.SCALAR_FIELDS key, custom:NAME or tag:NAME
     value: Any
     contact_id: int
     knocked_at: datetime
@@ -56,30 +52,6 @@ def option_facts(
         Fact(person_id, f"tag:{t}", False, contact_id, at) for t in effects.get("tags_remove", [])
     ]
     return facts
-
-
-_SCALARS = ",\n".join(
-    f"{f} = CASE WHEN x.patch ? '{f}' THEN (x.patch->>'{f}')::{t} ELSE p.{f} END"
-    for f, t in SCALAR_FIELDS.items()
-)
-_APPLY = f"""
-    UPDATE person p SET
-        {_SCALARS},
-        custom_fields = p.custom_fields || x.custom,
-        tags = ARRAY(
-            SELECT DISTINCT tag
-            FROM unnest(p.tags || ARRAY(SELECT jsonb_array_elements_text(x.tags_add))) tag
-            WHERE NOT tag = ANY(ARRAY(SELECT jsonb_array_elements_text(x.tags_remove)))
-            ORDER BY tag
-        ),
-        last_contacted_at = CASE WHEN x.touched IS NULL THEN p.last_contacted_at
-                                 ELSE greatest(p.last_contacted_at, x.touched) END,
-        updated_at = now()
-    FROM unnest(CAST(:persons AS bigint[]), CAST(:patches AS jsonb[]), CAST(:customs AS jsonb[]),
-                CAST(:adds AS jsonb[]), CAST(:removes AS jsonb[]), CAST(:touched AS timestamptz[]))
-         AS x(person_id, patch, custom, tags_add, tags_remove, touched)
-    WHERE p.campaign_id = :cid AND p.id = x.person_id
-"""
 
 
 async def apply(
@@ -117,7 +89,7 @@ async def apply(
     if not people:
         return
     await session.execute(
-        text(_APPLY),
+        text(queries.APPLY),
         {
             "cid": campaign_id,
             "persons": people,

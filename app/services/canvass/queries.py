@@ -1,6 +1,12 @@
 """The long SQL statements of the canvass services: set-based work kept out of
 the Python that runs it (see the README's architecture section for when SQL is used)."""
 
+# The profile fields that answers and results write, with their SQL types.
+SCALAR_FIELDS = {
+    "support_level": "smallint", "is_volunteer": "boolean", "is_donor": "boolean",
+    "do_not_contact": "boolean", "moved": "boolean", "deceased": "boolean",
+}  # fmt: skip
+
 HISTORY = """
     SELECT c.id, c.client_id, c.result, c.knocked_at, c.received_at, c.source, c.walk_list_id,
            c.canvasser_id, coalesce(u.name, c.canvasser_name) AS canvasser, c.note,
@@ -74,4 +80,48 @@ WINNERS = """
         -- Ties of event time go to the later contact (a paper entry replacing another).
         WHERE (excluded.knocked_at, excluded.contact_id) > (s.knocked_at, s.contact_id)
     RETURNING person_id, field, value
+"""
+
+# The winners written into the people: profile fields, custom fields, tags, last contact.
+_SCALARS = ",\n".join(
+    f"{f} = CASE WHEN x.patch ? '{f}' THEN (x.patch->>'{f}')::{t} ELSE p.{f} END"
+    for f, t in SCALAR_FIELDS.items()
+)
+APPLY = f"""
+    UPDATE person p SET
+        {_SCALARS},
+        custom_fields = p.custom_fields || x.custom,
+        tags = ARRAY(
+            SELECT DISTINCT tag
+            FROM unnest(p.tags || ARRAY(SELECT jsonb_array_elements_text(x.tags_add))) tag
+            WHERE NOT tag = ANY(ARRAY(SELECT jsonb_array_elements_text(x.tags_remove)))
+            ORDER BY tag
+        ),
+        last_contacted_at = CASE WHEN x.touched IS NULL THEN p.last_contacted_at
+                                 ELSE greatest(p.last_contacted_at, x.touched) END,
+        updated_at = now()
+    FROM unnest(CAST(:persons AS bigint[]), CAST(:patches AS jsonb[]), CAST(:customs AS jsonb[]),
+                CAST(:adds AS jsonb[]), CAST(:removes AS jsonb[]), CAST(:touched AS timestamptz[]))
+         AS x(person_id, patch, custom, tags_add, tags_remove, touched)
+    WHERE p.campaign_id = :cid AND p.id = x.person_id
+"""
+
+INSERT_TARGETS = """
+    INSERT INTO contact_target (campaign_id, contact_id, person_id)
+    SELECT :cid, * FROM unnest(CAST(:contacts AS bigint[]), CAST(:people AS bigint[]))
+"""
+
+INSERT_RESPONSES = """
+    INSERT INTO contact_response (campaign_id, contact_id, question_id, option_ids, text, number)
+    SELECT :cid, c, q, ARRAY(SELECT jsonb_array_elements_text(o))::bigint[], t, n
+    FROM unnest(CAST(:contacts AS bigint[]), CAST(:questions AS bigint[]),
+                CAST(:options AS jsonb[]), CAST(:texts AS text[]),
+                CAST(:numbers AS float8[])) AS x(c, q, o, t, n)
+"""
+
+# Paper entries replaced by newer ones stay as history, marked superseded.
+SUPERSEDE = """
+    UPDATE contact c SET superseded_by = x.new, superseded_at = now()
+    FROM unnest(CAST(:old AS bigint[]), CAST(:new AS bigint[])) AS x(old, new)
+    WHERE c.campaign_id = :cid AND c.id = x.old
 """

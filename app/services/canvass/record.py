@@ -137,23 +137,12 @@ async def _record_details(
     params: dict[str, Any] = {"cid": tenant.campaign_id}
     if targets:
         await session.execute(
-            text(
-                "INSERT INTO contact_target (campaign_id, contact_id, person_id)"
-                " SELECT :cid, * FROM unnest(CAST(:contacts AS bigint[]),"
-                " CAST(:people AS bigint[]))"
-            ),
+            text(queries.INSERT_TARGETS),
             params | {"contacts": [c for c, _ in targets], "people": [p for _, p in targets]},
         )
     if responses:
         await session.execute(
-            text(
-                """INSERT INTO contact_response
-                       (campaign_id, contact_id, question_id, option_ids, text, number)
-                   SELECT :cid, c, q, ARRAY(SELECT jsonb_array_elements_text(o))::bigint[], t, n
-                   FROM unnest(CAST(:contacts AS bigint[]), CAST(:questions AS bigint[]),
-                               CAST(:options AS jsonb[]), CAST(:texts AS text[]),
-                               CAST(:numbers AS float8[])) AS x(c, q, o, t, n)"""
-            ),
+            text(queries.INSERT_RESPONSES),
             params
             | {
                 "contacts": [c for c, _ in responses],
