@@ -10,6 +10,7 @@ from app.services.access.tenancy import Tenant, get_owned, tenant_select
 
 
 async def create_survey(session: AsyncSession, tenant: Tenant, data: SurveyIn) -> SurveyOut:
+    """A survey with its questions numbered 1..n in order, and their coded options."""
     survey = Survey(campaign_id=tenant.campaign_id, name=data.name)
     session.add(survey)
     await session.flush()
@@ -43,6 +44,7 @@ async def create_survey(session: AsyncSession, tenant: Tenant, data: SurveyIn) -
 
 
 async def get_survey(session: AsyncSession, tenant: Tenant, survey_id: int) -> SurveyOut:
+    """One survey, whole: questions in order, options in order."""
     survey = await get_owned(session, tenant, Survey, survey_id)
     questions = (
         (
@@ -92,6 +94,7 @@ async def get_survey(session: AsyncSession, tenant: Tenant, survey_id: int) -> S
 async def list_surveys(
     session: AsyncSession, tenant: Tenant, page: PageParams
 ) -> list[SurveySummary]:
+    """A page of surveys with their question counts, by id."""
     count = (
         tenant_select(tenant, SurveyQuestion, func.count())
         .where(SurveyQuestion.survey_id == Survey.id)

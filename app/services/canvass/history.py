@@ -14,6 +14,7 @@ from app.services.canvass import queries
 async def history(
     session: AsyncSession, tenant: Tenant, person_id: int, page: PageParams
 ) -> list[ContactOut]:
+    """Every contact that spoke for this person, oldest first, with its answers (a page)."""
     try:
         await get_owned(session, tenant, Person, person_id)
     except NotFound:

@@ -197,5 +197,6 @@ async def enter(
 async def enter_for_list(
     session: AsyncSession, tenant: Tenant, list_id: int, raw_entries: list[Any], replace: bool
 ) -> PaperEntriesOut:
+    """Enter sheet lines for the campaign's list `list_id` (see `enter`)."""
     walk_list = await get_owned(session, tenant, WalkList, list_id)
     return PaperEntriesOut(results=await enter(session, tenant, walk_list, raw_entries, replace))

@@ -155,6 +155,7 @@ async def _record_details(
 
 
 def json_list(values: list[int] | None) -> str:
+    """Option ids as a JSON array, for a jsonb[] parameter (asyncpg has no int[][])."""
     return "[" + ",".join(str(int(v)) for v in values or []) + "]"
 
 

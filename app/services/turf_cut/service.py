@@ -64,6 +64,7 @@ def _geojson(geometry: BaseGeometry) -> dict[str, Any]:
 
 
 async def cut(session: AsyncSession, tenant: Tenant, data: TurfCutIn) -> TurfCutOut:
+    """Cut the area into turfs (saved, or a preview), with the figures of the cut."""
     area = await _area(session, tenant, data.area)
     if area.is_empty or area.area == 0:
         raise Unprocessable.on_field("body.area", "the area is empty")

@@ -41,6 +41,7 @@ def _out(row: WalkListCode) -> ListCodeOut:
 async def create(
     session: AsyncSession, tenant: Tenant, list_id: int, expires_in_hours: int
 ) -> ListCodeOut:
+    """A new code for the list, live for `expires_in_hours`."""
     await get_owned(session, tenant, WalkList, list_id)
     expires_at = datetime.now(UTC) + timedelta(hours=expires_in_hours)
     while True:  # a collision is a one-in-a-billion event; draw again when it happens

@@ -13,6 +13,7 @@ REACHED = ("canvassed", "refused", "hostile", "language_barrier", "come_back", "
 
 
 async def progress(session: AsyncSession, tenant: Tenant, list_id: int) -> WalkListProgress:
+    """Doors attempted, people reached, results and answers so far, over live contacts."""
     walk_list = await get_visible(session, tenant, list_id)
     params = {"cid": tenant.campaign_id, "id": list_id}
     counts = (

@@ -25,12 +25,14 @@ from app.services.walk_lists import queries
 
 
 def route_of(w: WalkList) -> RouteOut | None:
+    """The list's route figures, once it has been routed."""
     if w.route_distance_m is None or w.route_minutes is None:
         return None
     return RouteOut(distance_m=w.route_distance_m, minutes=w.route_minutes)
 
 
 def summary(w: WalkList) -> WalkListOut:
+    """A list as the API lists it (without its doors)."""
     fields = {k: getattr(w, k) for k in WalkListOut.model_fields if k != "route"}
     return WalkListOut.model_validate(fields | {"route": route_of(w)})
 
@@ -49,6 +51,7 @@ def visible_lists(tenant: Tenant, stmt: Any) -> Any:
 
 
 async def get_visible(session: AsyncSession, tenant: Tenant, list_id: int) -> WalkList:
+    """The list if the caller may see it; otherwise NotFound, as for a missing id."""
     stmt = visible_lists(tenant, tenant_select(tenant, WalkList).where(WalkList.id == list_id))
     walk_list = (await session.execute(stmt)).scalar_one_or_none()
     if walk_list is None:
@@ -59,6 +62,7 @@ async def get_visible(session: AsyncSession, tenant: Tenant, list_id: int) -> Wa
 async def list_walk_lists(
     session: AsyncSession, tenant: Tenant, page: PageParams
 ) -> list[WalkListOut]:
+    """A page of the lists the caller may see, by id."""
     stmt = (
         visible_lists(tenant, tenant_select(tenant, WalkList))
         .order_by(WalkList.id)
@@ -70,6 +74,7 @@ async def list_walk_lists(
 
 
 async def payload(session: AsyncSession, tenant: Tenant, list_id: int) -> WalkListPayload:
+    """The phone payload of list `list_id`, if the caller may see it."""
     return await payload_of(session, tenant, await get_visible(session, tenant, list_id))
 
 
@@ -114,6 +119,7 @@ async def delete_walk_list(session: AsyncSession, tenant: Tenant, list_id: int) 
 
 
 def etag_of(body: bytes) -> str:
+    """A strong ETag of a response body: the payload's hash."""
     return '"' + hashlib.sha256(body).hexdigest()[:32] + '"'
 
 
@@ -151,6 +157,7 @@ async def assign(
 
 
 async def assignments(session: AsyncSession, tenant: Tenant, list_id: int) -> AssignmentsOut:
+    """Who the list is assigned to."""
     ids = (
         await session.execute(
             tenant_select(tenant, WalkListAssignment, WalkListAssignment.user_id)
@@ -162,6 +169,7 @@ async def assignments(session: AsyncSession, tenant: Tenant, list_id: int) -> As
 
 
 async def unassign(session: AsyncSession, tenant: Tenant, list_id: int, user_id: int) -> None:
+    """Take the list away from a canvasser (404 if it was not theirs)."""
     await get_owned(session, tenant, WalkList, list_id)
     result = await session.execute(
         delete(WalkListAssignment).where(

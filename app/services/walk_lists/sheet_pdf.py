@@ -210,6 +210,7 @@ def render(data: SheetData, paper: Paper = "letter") -> bytes:
 
 
 async def sheet_pdf(session: AsyncSession, tenant: Tenant, list_id: int, paper: Paper) -> bytes:
+    """The list's printed walk sheet, as a PDF."""
     walk_list = await serving.get_visible(session, tenant, list_id)
     payload = await serving.payload_of(session, tenant, walk_list)
     campaign = await session.get(Campaign, tenant.campaign_id)
