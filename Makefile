@@ -56,6 +56,7 @@ openapi: .venv/.synced
 lint: .venv/.synced
 	.venv/bin/ruff check app tests bench alembic
 	.venv/bin/ruff format --check app tests bench alembic
+	.venv/bin/mypy
 
 format: .venv/.synced
 	.venv/bin/ruff check --fix app tests bench alembic

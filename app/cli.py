@@ -4,12 +4,13 @@ import asyncio
 import json
 from collections.abc import Awaitable, Callable
 from pathlib import Path
-from typing import Annotated, Any, TypeVar
+from typing import Annotated, TypeVar
 
 import typer
 from rich.progress import BarColumn, DownloadColumn, Progress, TimeRemainingColumn
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
 
 from app.config import get_settings
 from app.db import make_engine, make_sessionmaker, session_scope
@@ -17,9 +18,11 @@ from app.demo import campaign as demo
 from app.demo import canvass as demo_canvass
 from app.errors import AppError
 from app.models import Campaign, Role
+from app.schemas.precincts import PrecinctImportOut
 from app.services.access.tenancy import Tenant
 from app.services.access.users import create_campaign
 from app.services.geography.precincts import import_precincts
+from app.services.import_outcome import ImportOutcome
 from app.services.voter_file.importer import CsvFileError, import_voters
 
 cli = typer.Typer(
@@ -47,7 +50,9 @@ def _run(work: Callable[[AsyncSession], Awaitable[T]]) -> T:
 
 
 async def _campaign_tenant(session: AsyncSession, slug: str) -> Tenant:
-    campaign_id = (await session.execute(select(Campaign.id).where(Campaign.slug == slug))).scalar()
+    campaign_id = (
+        await session.execute(select(col(Campaign.id)).where(col(Campaign.slug) == slug))
+    ).scalar()
     if campaign_id is None:
         typer.secho(f"error: no campaign {slug!r}", fg="red", err=True)
         raise typer.Exit(1)
@@ -85,7 +90,7 @@ def import_precincts_cmd(
         typer.secho("error: the file is not a GeoJSON FeatureCollection", fg="red", err=True)
         raise typer.Exit(1)
 
-    async def work(session: AsyncSession) -> Any:
+    async def work(session: AsyncSession) -> PrecinctImportOut:
         tenant = await _campaign_tenant(session, campaign)
         return await import_precincts(
             session, tenant, collection.get("features") or [], code_property, name_property
@@ -113,7 +118,7 @@ def import_voters_cmd(
         TimeRemainingColumn(),
     )
 
-    async def work(session: AsyncSession) -> Any:
+    async def work(session: AsyncSession) -> ImportOutcome:
         tenant = await _campaign_tenant(session, campaign)
         with Progress(*columns, transient=False) as progress, file.open("rb") as stream:
             task = progress.add_task("reading", total=size)
@@ -141,12 +146,12 @@ def import_voters_cmd(
 def load_demo_cmd() -> None:
     """Load the demo campaign (Cambridge, MA) and its canvass, whatever is not there yet."""
 
-    async def work(session: AsyncSession) -> tuple[dict[str, Any] | None, dict[str, Any] | None]:
+    async def work(
+        session: AsyncSession,
+    ) -> tuple[demo.DemoLoaded | None, demo_canvass.DemoCanvass | None]:
         loaded = None if await demo.demo_exists(session) else await demo.load_demo(session)
-        campaign_id = (
-            await session.execute(select(Campaign.id).where(Campaign.slug == demo.SLUG))
-        ).scalar_one()
-        return loaded, await demo_canvass.load_canvass(session, campaign_id)
+        tenant = await _campaign_tenant(session, demo.SLUG)
+        return loaded, await demo_canvass.load_canvass(session, tenant.campaign_id)
 
     loaded, canvass = _run(work)
     if loaded is None:

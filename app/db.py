@@ -2,8 +2,9 @@
 
 from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
+from typing import Any
 
-from sqlalchemy import text
+from sqlalchemy import CursorResult, Result, text
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
@@ -13,6 +14,14 @@ from sqlalchemy.ext.asyncio import (
 )
 
 from app.config import Settings
+
+
+def rowcount(result: Result[Any]) -> int:
+    """The rows an INSERT, UPDATE or DELETE changed (its result is a CursorResult at run time,
+    which the session's typing does not say)."""
+    if not isinstance(result, CursorResult):
+        raise TypeError("rowcount is for the result of an INSERT, UPDATE or DELETE")
+    return result.rowcount
 
 
 def make_engine(settings: Settings) -> AsyncEngine:

@@ -16,7 +16,8 @@ from app.services.access.tenancy import Tenant
 
 
 def get_settings_dep(request: Request) -> Settings:
-    return request.app.state.settings
+    settings: Settings = request.app.state.settings
+    return settings
 
 
 async def get_session(request: Request) -> AsyncIterator[AsyncSession]:

@@ -7,14 +7,14 @@ SRID 4326 and comes out through ST_AsGeoJSON, so the database does the serialisi
 import json
 import math
 from dataclasses import dataclass
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal, TypedDict
 
 import numpy as np
 import shapely
 from geojson_pydantic import MultiPolygon as GeoJSONMultiPolygon
 from geojson_pydantic import Polygon as GeoJSONPolygon
 from pydantic import Field, TypeAdapter, ValidationError
-from shapely.geometry import MultiPolygon, shape
+from shapely.geometry import MultiPolygon, Polygon, shape
 from shapely.geometry.base import BaseGeometry
 from sqlalchemy import ColumnElement, func
 
@@ -26,6 +26,19 @@ COORD_DECIMALS = 7  # ~1 cm; more digits are noise
 EARTH_RADIUS_M = 6_371_008.8  # the mean Earth radius (IUGG)
 
 _areal = TypeAdapter(Annotated[GeoJSONPolygon | GeoJSONMultiPolygon, Field(discriminator="type")])
+
+
+class Feature(TypedDict):
+    type: Literal["Feature"]
+    id: int
+    geometry: dict[str, Any] | None
+    properties: dict[str, Any]
+
+
+class FeatureCollection(TypedDict):
+    type: Literal["FeatureCollection"]
+    features: list[Feature]
+    next: str | None  # a foreign member (RFC 7946 allows them): the next page's URL
 
 
 class GeometryError(ValueError):
@@ -76,8 +89,10 @@ def areal_from_geojson(geometry: Any, repair: bool = True) -> MultiPolygon:
             raise GeometryError(f"invalid polygon that cannot be repaired: {reason}")
     if geom.is_empty or geom.area == 0:
         raise GeometryError("polygon has no area")
-    if geom.geom_type == "Polygon":
-        geom = MultiPolygon([geom])
+    if isinstance(geom, Polygon):
+        return MultiPolygon([geom])
+    if not isinstance(geom, MultiPolygon):  # a union of polygons is (multi)polygonal
+        raise GeometryError(f"geometry type {geom.geom_type!r} is not allowed")
     return geom
 
 
@@ -99,14 +114,12 @@ def load_geojson(text: str | None) -> dict[str, Any] | None:
     return json.loads(text) if text is not None else None
 
 
-def feature_collection(
-    features: list[dict[str, Any]], next_url: str | None = None
-) -> dict[str, Any]:
+def feature_collection(features: list[Feature], next_url: str | None = None) -> FeatureCollection:
     """A FeatureCollection; `next` (a foreign member, as RFC 7946 allows) pages like JSON lists."""
     return {"type": "FeatureCollection", "features": features, "next": next_url}
 
 
-def page_features(rows: list[dict[str, Any]], next_url: str | None) -> dict[str, Any]:
+def page_features(rows: list[dict[str, Any]], next_url: str | None) -> FeatureCollection:
     """Rows that carry a `geometry` (and an `id`) -> a FeatureCollection page."""
     features = [
         feature(r["id"], r["geometry"], {k: v for k, v in r.items() if k != "geometry"})
@@ -115,9 +128,7 @@ def page_features(rows: list[dict[str, Any]], next_url: str | None) -> dict[str,
     return feature_collection(features, next_url)
 
 
-def feature(
-    fid: int, geometry: dict[str, Any] | None, properties: dict[str, Any]
-) -> dict[str, Any]:
+def feature(fid: int, geometry: dict[str, Any] | None, properties: dict[str, Any]) -> Feature:
     return {"type": "Feature", "id": fid, "geometry": geometry, "properties": properties}
 
 

@@ -6,7 +6,7 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 from fastapi.middleware.gzip import GZipMiddleware
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from app.config import Settings, get_settings
 from app.db import make_engine, make_sessionmaker
@@ -35,8 +35,11 @@ def create_app(
 ) -> FastAPI:
     """The app. Tests pass their own sessionmaker (bound to a rolled-back transaction)."""
     settings = settings or get_settings()
-    engine = None if sessionmaker is not None else make_engine(settings)
-    factory = sessionmaker or make_sessionmaker(engine)  # type: ignore[arg-type]
+    engine: AsyncEngine | None = None
+    if sessionmaker is None:
+        engine = make_engine(settings)
+        sessionmaker = make_sessionmaker(engine)
+    factory = sessionmaker
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:

@@ -64,4 +64,4 @@ def make_page(
     if more:
         cursor = encode_cursor(key(rows[-1]))
         nxt = str(request.url.include_query_params(cursor=cursor, limit=page.limit))
-    return Page[Any](results=rows, next=nxt)  # type: ignore[return-value]
+    return Page[Any](results=rows, next=nxt)

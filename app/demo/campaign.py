@@ -10,12 +10,14 @@ import random
 from dataclasses import dataclass
 from datetime import date, timedelta
 from pathlib import Path
-from typing import Any
+from typing import Any, TypedDict, TypeVar
 
 from sqlalchemy import select, text
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
 
 from app.models import Campaign, Role
+from app.models.base import flushed_id
 from app.schemas.users import UserCreate
 from app.services.access.tenancy import Tenant
 from app.services.access.users import create_campaign, create_user
@@ -181,8 +183,12 @@ COLUMNS = [
 ]  # fmt: skip
 
 
-def _weighted(rng: random.Random, pairs: tuple[tuple[Any, int], ...]) -> Any:
-    values, weights = zip(*pairs, strict=True)
+V = TypeVar("V")
+
+
+def _weighted(rng: random.Random, pairs: tuple[tuple[V, int], ...]) -> V:
+    values = [value for value, _ in pairs]
+    weights = [weight for _, weight in pairs]
     return rng.choices(values, weights)[0]
 
 
@@ -235,25 +241,34 @@ def write_voter_csv(path: Path, rows: list[list[str]]) -> Path:
 def precinct_features() -> list[dict[str, Any]]:
     """Cambridge's precincts, each named from its ward and precinct numbers."""
     collection = json.loads((CAMBRIDGE / "precincts.geojson").read_text(encoding="utf-8"))
-    for feature in collection["features"]:
+    features: list[dict[str, Any]] = collection["features"]
+    for feature in features:
         props = feature["properties"]
         props["name"] = f"Ward {props['Ward']}, Precinct {props['Precinct']}"
-    return collection["features"]
+    return features
 
 
 async def demo_exists(session: AsyncSession) -> bool:
     return (
-        await session.execute(select(Campaign.id).where(Campaign.slug == SLUG))
+        await session.execute(select(col(Campaign.id)).where(col(Campaign.slug) == SLUG))
     ).first() is not None
 
 
-async def load_demo(session: AsyncSession) -> dict[str, Any]:
+class DemoLoaded(TypedDict):
+    """What `load_demo` created: precincts and people, and the voter rows refused."""
+
+    precincts: int
+    people: int
+    rejected: int
+
+
+async def load_demo(session: AsyncSession) -> DemoLoaded:
     """Create the demo campaign, its users, precincts and voters. Call once (see demo_exists)."""
     admin = USERS[0]
     campaign = await create_campaign(
         session, "Cambridge for Everyone (demo)", SLUG, admin.email, PASSWORD
     )
-    tenant = Tenant(campaign_id=campaign.id, user_id=None, role=Role.admin)  # type: ignore[arg-type]
+    tenant = Tenant(campaign_id=flushed_id(campaign), user_id=None, role=Role.admin)
     for user in USERS[1:]:
         await create_user(
             session,

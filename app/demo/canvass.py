@@ -4,13 +4,15 @@
 Built through the same services the API uses, so the demo is the real loop end to end.
 """
 
-from typing import Any
+from typing import TypedDict
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
 
 from app.config import get_settings
 from app.models import Campaign, Membership, Precinct, Role, Survey, User, WalkList
+from app.models.base import flushed_id
 from app.schemas.surveys import SurveyIn
 from app.schemas.turfs import TurfIn
 from app.schemas.walk_lists import WalkListIn
@@ -54,8 +56,9 @@ def door_script() -> SurveyIn:
 async def _organizer(session: AsyncSession, campaign_id: int) -> Tenant:
     user_id = (
         await session.execute(
-            select(Membership.user_id).where(
-                Membership.campaign_id == campaign_id, Membership.role == Role.organizer.value
+            select(col(Membership.user_id)).where(
+                col(Membership.campaign_id) == campaign_id,
+                col(Membership.role) == Role.organizer.value,
             )
         )
     ).scalar_one()
@@ -64,31 +67,39 @@ async def _organizer(session: AsyncSession, campaign_id: int) -> Tenant:
 
 async def _canvasser_ids(session: AsyncSession, campaign_id: int) -> list[int]:
     rows = await session.execute(
-        select(Membership.user_id)
-        .join(User, User.id == Membership.user_id)  # type: ignore[arg-type]
-        .where(Membership.campaign_id == campaign_id, Membership.role == Role.canvasser.value)
-        .order_by(User.email)
+        select(col(Membership.user_id))
+        .join(User, col(User.id) == Membership.user_id)
+        .where(
+            col(Membership.campaign_id) == campaign_id,
+            col(Membership.role) == Role.canvasser.value,
+        )
+        .order_by(col(User.email))
     )
     return list(rows.scalars())
 
 
-async def load_canvass(session: AsyncSession, campaign_id: int) -> dict[str, Any] | None:
+class DemoCanvass(TypedDict):
+    """The demo canvass's survey name, and its walk lists as (number, door count)."""
+
+    survey: str
+    lists: list[tuple[str, int]]
+
+
+async def load_canvass(session: AsyncSession, campaign_id: int) -> DemoCanvass | None:
     """Add the canvass to the demo campaign, unless it has a survey already."""
-    has_survey = await session.execute(select(Survey.id).where(Survey.campaign_id == campaign_id))
+    has_survey = await session.execute(
+        select(col(Survey.id)).where(col(Survey.campaign_id) == campaign_id)
+    )
     if has_survey.first() is not None:
         return None
     tenant = await _organizer(session, campaign_id)
     survey = await create_survey(session, tenant, door_script())
-    precincts = dict(
-        (
-            await session.execute(
-                select(Precinct.code, Precinct.id).where(
-                    Precinct.campaign_id == campaign_id,
-                    Precinct.code.in_(TURF_PRECINCTS),  # type: ignore[attr-defined]
-                )
-            )
-        ).all()
+    rows = await session.execute(
+        select(col(Precinct.code), col(Precinct.id)).where(
+            col(Precinct.campaign_id) == campaign_id, col(Precinct.code).in_(TURF_PRECINCTS)
+        )
     )
+    precincts = {code: pid for code, pid in rows.all() if pid is not None}  # a stored row has an id
     canvassers = await _canvasser_ids(session, campaign_id)
     lists = []
     for n, code in enumerate(TURF_PRECINCTS):
@@ -96,7 +107,7 @@ async def load_canvass(session: AsyncSession, campaign_id: int) -> dict[str, Any
             session, tenant, TurfIn(name=f"Precinct {code}", precinct_ids=[precincts[code]])
         )
         walk_list = await build.create_walk_list(
-            session, tenant, WalkListIn(turf_id=turf["id"], survey_id=survey.id), get_settings()
+            session, tenant, WalkListIn(turf_id=turf.id, survey_id=survey.id), get_settings()
         )
         if n < len(canvassers):
             await serving.assign(session, tenant, walk_list.id, [canvassers[n]])
@@ -108,21 +119,22 @@ async def live_list_code(session: AsyncSession, slug: str) -> tuple[str, str] | 
     """A working code for the demo's last list (the one no canvasser is assigned to), made
     afresh when the last one has expired: (list number, code)."""
     campaign_id = (
-        await session.execute(select(Campaign.id).where(Campaign.slug == slug))
+        await session.execute(select(col(Campaign.id)).where(col(Campaign.slug) == slug))
     ).scalar_one_or_none()
     if campaign_id is None:
         return None
     walk_list = (
         await session.execute(
             select(WalkList)
-            .where(WalkList.campaign_id == campaign_id)
-            .order_by(WalkList.id.desc())  # type: ignore[union-attr]
+            .where(col(WalkList.campaign_id) == campaign_id)
+            .order_by(col(WalkList.id).desc())
             .limit(1)
         )
     ).scalar_one_or_none()
     if walk_list is None:
         return None
     tenant = await _organizer(session, campaign_id)
-    live = await codes.live_codes(session, tenant, walk_list.id)  # type: ignore[arg-type]
-    code = live[0] if live else await codes.create(session, tenant, walk_list.id, CODE_HOURS)  # type: ignore[arg-type]
+    list_id = flushed_id(walk_list)
+    live = await codes.live_codes(session, tenant, list_id)
+    code = live[0] if live else await codes.create(session, tenant, list_id, CODE_HOURS)
     return walk_list.number, code.code

@@ -1,7 +1,8 @@
 """Contacts (door knocks, calls) with their answers, and where each profile field came from."""
 
+import uuid
 from datetime import datetime
-from typing import Any
+from typing import Any, Literal, get_args
 
 from sqlalchemy import (
     BigInteger,
@@ -21,10 +22,12 @@ from sqlmodel import Field, SQLModel
 
 from app.models.base import campaign_pk_column, created_at_column, id_column
 
-RESULTS = (
+# What happened at the door (or on the call): a phone's result, a sheet's code.
+ResultCode = Literal[
     "canvassed", "not_home", "refused", "moved", "deceased", "inaccessible", "language_barrier",
     "hostile", "come_back", "wrong_address", "do_not_contact",
-)  # fmt: skip
+]  # fmt: skip
+RESULTS: tuple[str, ...] = get_args(ResultCode)
 SOURCES = ("app", "paper", "import", "api")
 # The short codes printed on walk sheets and typed back by data entry.
 RESULT_CODES = {
@@ -59,7 +62,7 @@ class Contact(SQLModel, table=True):
 
     campaign_id: int = Field(sa_column=campaign_pk_column())
     id: int | None = Field(default=None, sa_column=id_column())
-    client_id: Any = Field(sa_column=Column(Uuid, nullable=False))
+    client_id: uuid.UUID = Field(sa_column=Column(Uuid, nullable=False))
     walk_list_id: int | None = Field(default=None, sa_column=Column(BigInteger))
     household_id: int = Field(sa_column=Column(BigInteger, nullable=False))
     person_id: int | None = Field(default=None, sa_column=Column(BigInteger))  # None: the door

@@ -25,7 +25,10 @@ class ImportJob(SQLModel, table=True):
     campaign_id: int = Field(sa_column=campaign_pk_column())
     id: int | None = Field(default=None, sa_column=id_column())
     kind: str = Field(sa_column=Column(Text, nullable=False))
-    status: str = Field(sa_column=Column(Text, nullable=False, server_default=text("'queued'")))
+    status: str = Field(
+        default="queued",
+        sa_column=Column(Text, nullable=False, server_default=text("'queued'")),
+    )
     filename: str | None = Field(default=None, sa_column=Column(Text))
     created_by: int | None = Field(default=None, sa_column=Column(BigInteger))
     message: str | None = Field(default=None, sa_column=Column(Text))

@@ -6,6 +6,7 @@ from typing import Any
 from sqlalchemy import (
     BigInteger,
     Column,
+    ColumnElement,
     DateTime,
     Double,
     ForeignKey,
@@ -18,7 +19,7 @@ from sqlalchemy import (
     text,
 )
 from sqlalchemy.dialects.postgresql import JSONB
-from sqlmodel import Field, SQLModel
+from sqlmodel import Field, SQLModel, col
 
 from app.models.base import campaign_pk_column, created_at_column, id_column
 
@@ -140,6 +141,6 @@ class WalkListCode(SQLModel, table=True):
     created_at: datetime | None = Field(default=None, sa_column=created_at_column())
 
     @classmethod
-    def live(cls) -> Any:
+    def live(cls) -> ColumnElement[bool]:
         """The SQL condition of a code that still works: not revoked, not expired."""
-        return and_(cls.revoked_at.is_(None), cls.expires_at > func.now())  # type: ignore[union-attr]
+        return and_(col(cls.revoked_at).is_(None), col(cls.expires_at) > func.now())

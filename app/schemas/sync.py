@@ -3,10 +3,9 @@ from uuid import UUID
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
-from app.models.contact import RESULTS
+from app.models.contact import ResultCode
 
 MAX_SYNC_ITEMS = 500
-Result = Literal[RESULTS]  # type: ignore[valid-type]
 
 
 class Location(BaseModel):
@@ -32,7 +31,7 @@ class SyncItem(BaseModel):
     walk_list_id: int
     household_id: int
     person_id: int | None = None
-    result: Result
+    result: ResultCode
     responses: list[ResponseIn] = Field(default_factory=list, max_length=100)
     note: str | None = Field(default=None, max_length=5000)
     knocked_at: AwareDatetime

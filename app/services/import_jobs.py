@@ -18,6 +18,7 @@ from typing import IO, Any
 from fastapi import UploadFile
 from sqlalchemy import update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlmodel import col
 
 from app.db import session_scope
 from app.errors import NotFound, Unprocessable
@@ -113,7 +114,7 @@ async def _set(
     async with session_scope(factory) as session:
         await session.execute(
             update(ImportJob)
-            .where(ImportJob.campaign_id == campaign_id, ImportJob.id == job_id)  # type: ignore[arg-type]
+            .where(col(ImportJob.campaign_id) == campaign_id, col(ImportJob.id) == job_id)
             .values(**values)
         )
 
@@ -131,7 +132,7 @@ async def run_job(
                     result = await RUNNERS[queued.kind](session, tenant, stream)
                 await session.execute(
                     update(ImportJob)
-                    .where(ImportJob.campaign_id == campaign_id, ImportJob.id == job_id)  # type: ignore[arg-type]
+                    .where(col(ImportJob.campaign_id) == campaign_id, col(ImportJob.id) == job_id)
                     .values(
                         status="succeeded",
                         finished_at=datetime.now(UTC),
@@ -172,7 +173,7 @@ async def fail_interrupted_jobs(factory: async_sessionmaker[AsyncSession]) -> No
     async with session_scope(factory) as session:
         await session.execute(
             update(ImportJob)
-            .where(ImportJob.status.in_(("queued", "running")))  # type: ignore[attr-defined]
+            .where(col(ImportJob.status).in_(("queued", "running")))
             .values(
                 status="failed",
                 message="interrupted by a server restart; upload the file again",

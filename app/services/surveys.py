@@ -2,8 +2,11 @@
 
 from sqlalchemy import func
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
 
 from app.models import Survey, SurveyOption, SurveyQuestion
+from app.models.base import flushed_id
+from app.models.survey import QuestionKind
 from app.pagination import PageParams
 from app.schemas.surveys import OptionOut, QuestionOut, SurveyIn, SurveyOut, SurveySummary
 from app.services.access.tenancy import Tenant, get_owned, tenant_select
@@ -17,7 +20,7 @@ async def create_survey(session: AsyncSession, tenant: Tenant, data: SurveyIn) -
     questions = [
         SurveyQuestion(
             campaign_id=tenant.campaign_id,
-            survey_id=survey.id,  # type: ignore[arg-type]
+            survey_id=flushed_id(survey),
             number=number,
             prompt=q.prompt,
             kind=q.kind.value,
@@ -30,7 +33,7 @@ async def create_survey(session: AsyncSession, tenant: Tenant, data: SurveyIn) -
     session.add_all(
         SurveyOption(
             campaign_id=tenant.campaign_id,
-            question_id=question.id,  # type: ignore[arg-type]
+            question_id=flushed_id(question),
             position=position,
             code=o.code,
             label=o.label,
@@ -40,7 +43,7 @@ async def create_survey(session: AsyncSession, tenant: Tenant, data: SurveyIn) -
         for position, o in enumerate(q.options)
     )
     await session.flush()
-    return await get_survey(session, tenant, survey.id)  # type: ignore[arg-type]
+    return await get_survey(session, tenant, flushed_id(survey))
 
 
 async def get_survey(session: AsyncSession, tenant: Tenant, survey_id: int) -> SurveyOut:
@@ -50,8 +53,8 @@ async def get_survey(session: AsyncSession, tenant: Tenant, survey_id: int) -> S
         (
             await session.execute(
                 tenant_select(tenant, SurveyQuestion)
-                .where(SurveyQuestion.survey_id == survey_id)
-                .order_by(SurveyQuestion.number)
+                .where(col(SurveyQuestion.survey_id) == survey_id)
+                .order_by(col(SurveyQuestion.number))
             )
         )
         .scalars()
@@ -61,8 +64,8 @@ async def get_survey(session: AsyncSession, tenant: Tenant, survey_id: int) -> S
         (
             await session.execute(
                 tenant_select(tenant, SurveyOption)
-                .where(SurveyOption.question_id.in_([q.id for q in questions]))  # type: ignore[attr-defined]
-                .order_by(SurveyOption.question_id, SurveyOption.position)
+                .where(col(SurveyOption.question_id).in_([q.id for q in questions]))
+                .order_by(col(SurveyOption.question_id), col(SurveyOption.position))
             )
         )
         .scalars()
@@ -71,20 +74,20 @@ async def get_survey(session: AsyncSession, tenant: Tenant, survey_id: int) -> S
     by_question: dict[int, list[OptionOut]] = {}
     for o in options:
         by_question.setdefault(o.question_id, []).append(
-            OptionOut(id=o.id, code=o.code, label=o.label, effects=o.effects)  # type: ignore[arg-type]
+            OptionOut(id=flushed_id(o), code=o.code, label=o.label, effects=o.effects)
         )
     return SurveyOut(
-        id=survey.id,  # type: ignore[arg-type]
+        id=flushed_id(survey),
         name=survey.name,
         created_at=survey.created_at,
         questions=[
             QuestionOut(
-                id=q.id,  # type: ignore[arg-type]
+                id=flushed_id(q),
                 number=q.number,
                 prompt=q.prompt,
-                kind=q.kind,  # type: ignore[arg-type]
+                kind=QuestionKind(q.kind),
                 profile_field=q.profile_field,
-                options=by_question.get(q.id, []),  # type: ignore[arg-type]
+                options=by_question.get(flushed_id(q), []),
             )
             for q in questions
         ],
@@ -97,16 +100,23 @@ async def list_surveys(
     """A page of surveys with their question counts, by id."""
     count = (
         tenant_select(tenant, SurveyQuestion, func.count())
-        .where(SurveyQuestion.survey_id == Survey.id)
+        .where(col(SurveyQuestion.survey_id) == col(Survey.id))
         .scalar_subquery()
     )
     stmt = (
-        tenant_select(tenant, Survey, Survey.id, Survey.name, Survey.created_at, count.label("n"))
-        .order_by(Survey.id)
+        tenant_select(
+            tenant,
+            Survey,
+            col(Survey.id),
+            col(Survey.name),
+            col(Survey.created_at),
+            count.label("n"),
+        )
+        .order_by(col(Survey.id))
         .limit(page.limit + 1)
     )
     if page.after_id is not None:
-        stmt = stmt.where(Survey.id > page.after_id)  # type: ignore[operator]
+        stmt = stmt.where(col(Survey.id) > page.after_id)
     rows = (await session.execute(stmt)).all()
     return [
         SurveySummary(id=r.id, name=r.name, created_at=r.created_at, question_count=r.n)

@@ -10,6 +10,7 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
 
 from app.config import Settings
 from app.errors import Unauthorized
@@ -62,7 +63,7 @@ async def login(
 ) -> IssuedToken:
     """Password login. The campaign slug is needed only by users of several campaigns."""
     user = (
-        await session.execute(select(User).where(User.email == email.strip().lower()))
+        await session.execute(select(User).where(col(User.email) == email.strip().lower()))
     ).scalar_one_or_none()
     # argon2 costs tens of milliseconds of CPU by design: keep it off the event loop.
     ok = await asyncio.to_thread(
@@ -71,10 +72,10 @@ async def login(
     if not ok or user is None:
         raise Unauthorized("Incorrect email or password")
     stmt = (
-        select(Membership.campaign_id, Membership.role, Campaign.slug)
-        .join(Campaign, Campaign.id == Membership.campaign_id)
-        .where(Membership.user_id == user.id)
-        .order_by(Campaign.slug)
+        select(col(Membership.campaign_id), col(Membership.role), col(Campaign.slug))
+        .join(Campaign, col(Campaign.id) == Membership.campaign_id)
+        .where(col(Membership.user_id) == user.id)
+        .order_by(col(Campaign.slug))
     )
     memberships = (await session.execute(stmt)).all()
     if campaign_slug:
@@ -102,8 +103,8 @@ async def tenant_from_token(session: AsyncSession, settings: Settings, token: st
         raise Unauthorized("Invalid token") from None
     role = (
         await session.execute(
-            select(Membership.role).where(
-                Membership.user_id == user_id, Membership.campaign_id == campaign_id
+            select(col(Membership.role)).where(
+                col(Membership.user_id) == user_id, col(Membership.campaign_id) == campaign_id
             )
         )
     ).scalar_one_or_none()
@@ -124,10 +125,10 @@ async def _guest_tenant(session: AsyncSession, claims: dict[str, Any]) -> Tenant
         raise Unauthorized("Invalid token") from None
     live = (
         await session.execute(
-            select(WalkListCode.id).where(
-                WalkListCode.campaign_id == campaign_id,
-                WalkListCode.id == code_pk,
-                WalkListCode.walk_list_id == list_id,
+            select(col(WalkListCode.id)).where(
+                col(WalkListCode.campaign_id) == campaign_id,
+                col(WalkListCode.id) == code_pk,
+                col(WalkListCode.walk_list_id) == list_id,
                 WalkListCode.live(),
             )
         )

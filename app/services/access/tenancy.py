@@ -5,15 +5,31 @@ so ids leak nothing across campaigns.
 """
 
 from dataclasses import dataclass
-from typing import Any, TypeVar
+from typing import Any, ClassVar, Protocol, TypeVar, overload
 
 from sqlalchemy import Select, select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
 
 from app.errors import NotFound
 from app.models import Role
 
-T = TypeVar("T")
+
+class TenantScoped(Protocol):
+    """A table model of tenant-owned rows: it has a campaign_id column."""
+
+    campaign_id: int
+
+
+class TenantOwned(TenantScoped, Protocol):
+    """A tenant-owned table model whose rows are numbered by `id`."""
+
+    __tablename__: ClassVar[str]
+    id: int | None
+
+
+S = TypeVar("S", bound=TenantScoped)
+T = TypeVar("T", bound=TenantOwned)
 
 
 @dataclass(frozen=True)
@@ -33,17 +49,28 @@ class Tenant:
         return self.walk_list_id is not None
 
 
-def tenant_select(tenant: Tenant, model: Any, *columns: Any) -> Select[Any]:
+@overload
+def tenant_select(tenant: Tenant, model: type[S]) -> Select[S]: ...
+
+
+@overload
+def tenant_select(
+    tenant: Tenant, model: type[TenantScoped], *columns: Any
+) -> Select[*tuple[Any, ...]]: ...
+
+
+def tenant_select(
+    tenant: Tenant, model: type[TenantScoped], *columns: Any
+) -> Select[*tuple[Any, ...]]:
     """SELECT columns (default: the model) FROM model WHERE model.campaign_id = tenant's."""
     stmt = select(*columns) if columns else select(model)
-    return stmt.where(model.campaign_id == tenant.campaign_id)
+    return stmt.where(col(model.campaign_id) == tenant.campaign_id)
 
 
 async def get_owned(session: AsyncSession, tenant: Tenant, model: type[T], obj_id: int) -> T:
     """The tenant's row with this id, or NotFound (also for other campaigns' ids)."""
-    row = (
-        await session.execute(tenant_select(tenant, model).where(model.id == obj_id))  # type: ignore[attr-defined]
-    ).scalar_one_or_none()
+    stmt = tenant_select(tenant, model).where(col(model.id) == obj_id)
+    row = (await session.execute(stmt)).scalar_one_or_none()
     if row is None:
-        raise NotFound(f"{model.__tablename__} {obj_id} not found")  # type: ignore[attr-defined]
+        raise NotFound(f"{model.__tablename__} {obj_id} not found")
     return row

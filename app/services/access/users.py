@@ -4,9 +4,11 @@ import asyncio
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
 
 from app.errors import Conflict, NotFound
 from app.models import Campaign, Membership, Role, User
+from app.models.base import flushed_id
 from app.pagination import PageParams
 from app.schemas.auth import CampaignRef, MeOut, UserRef
 from app.schemas.users import UserCreate, UserOut
@@ -20,8 +22,8 @@ async def me(session: AsyncSession, tenant: Tenant) -> MeOut:
     if campaign is None or user is None:
         raise NotFound("account not found")
     return MeOut(
-        user=UserRef(id=user.id, email=user.email, name=user.name),  # type: ignore[arg-type]
-        campaign=CampaignRef(id=campaign.id, slug=campaign.slug, name=campaign.name),  # type: ignore[arg-type]
+        user=UserRef(id=flushed_id(user), email=user.email, name=user.name),
+        campaign=CampaignRef(id=flushed_id(campaign), slug=campaign.slug, name=campaign.name),
         role=tenant.role,
     )
 
@@ -30,7 +32,7 @@ async def create_user(session: AsyncSession, tenant: Tenant, data: UserCreate) -
     """Add a user to the campaign. An e-mail that already has an account (in another campaign)
     gets a membership here; that account's password and name are left as they are."""
     user = (
-        await session.execute(select(User).where(User.email == data.email))
+        await session.execute(select(User).where(col(User.email) == data.email))
     ).scalar_one_or_none()
     if user is None:
         password_hash = await asyncio.to_thread(hash_password, data.password)
@@ -38,23 +40,24 @@ async def create_user(session: AsyncSession, tenant: Tenant, data: UserCreate) -
         session.add(user)
         await session.flush()
     else:
-        existing = await session.get(Membership, (tenant.campaign_id, user.id))
+        existing = await session.get(Membership, (tenant.campaign_id, flushed_id(user)))
         if existing is not None:
             raise Conflict(f"{data.email} is already a member of this campaign")
-    session.add(Membership(campaign_id=tenant.campaign_id, user_id=user.id, role=data.role.value))  # type: ignore[arg-type]
+    user_id = flushed_id(user)
+    session.add(Membership(campaign_id=tenant.campaign_id, user_id=user_id, role=data.role.value))
     await session.flush()
-    return UserOut(id=user.id, email=user.email, name=user.name, role=data.role)  # type: ignore[arg-type]
+    return UserOut(id=user_id, email=user.email, name=user.name, role=data.role)
 
 
 async def list_users(session: AsyncSession, tenant: Tenant, page: PageParams) -> list[UserOut]:
     stmt = (
         tenant_select(tenant, Membership, User.id, User.email, User.name, Membership.role)
-        .join(User, User.id == Membership.user_id)
-        .order_by(User.id)
+        .join(User, col(User.id) == Membership.user_id)
+        .order_by(col(User.id))
         .limit(page.limit + 1)
     )
     if page.after_id is not None:
-        stmt = stmt.where(User.id > page.after_id)
+        stmt = stmt.where(col(User.id) > page.after_id)
     rows = (await session.execute(stmt)).all()
     return [UserOut(id=r.id, email=r.email, name=r.name, role=Role(r.role)) for r in rows]
 
@@ -63,12 +66,13 @@ async def create_campaign(
     session: AsyncSession, name: str, slug: str, admin_email: str, admin_password: str
 ) -> Campaign:
     """A new campaign with its first admin (the CLI's create-campaign)."""
-    if (await session.execute(select(Campaign).where(Campaign.slug == slug))).scalar_one_or_none():
+    taken = await session.execute(select(Campaign).where(col(Campaign.slug) == slug))
+    if taken.scalar_one_or_none():
         raise Conflict(f"campaign {slug!r} already exists")
     campaign = Campaign(name=name, slug=slug)
     session.add(campaign)
     await session.flush()
-    tenant = Tenant(campaign_id=campaign.id, user_id=None, role=Role.admin)  # type: ignore[arg-type]
+    tenant = Tenant(campaign_id=flushed_id(campaign), user_id=None, role=Role.admin)
     admin = UserCreate(email=admin_email, name="Admin", role=Role.admin, password=admin_password)
     await create_user(session, tenant, admin)
     return campaign

@@ -13,7 +13,7 @@ contacts for a line.
 
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import ValidationError
 from sqlalchemy import text
@@ -21,6 +21,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.errors import PayloadTooLarge, validation_errors
 from app.models import WalkList
+from app.models.base import flushed_id
 from app.models.contact import RESULT_CODES, RESULTS
 from app.schemas.paper_entries import (
     MAX_PAPER_ENTRIES,
@@ -97,7 +98,8 @@ def _check(entry: PaperEntry, sheet: Sheet, today: date) -> ContactDraft | list[
     if result is None:
         codes = ", ".join(RESULT_CODES)
         errors.append(ItemError(loc="result", message=f"unknown result {entry.result!r} ({codes})"))
-    list_day = sheet.walk_list.created_at.date()  # type: ignore[union-attr]
+    assert sheet.walk_list.created_at is not None  # loaded from the database
+    list_day = sheet.walk_list.created_at.date()
     day = entry.knocked_on or list_day
     if day > today:
         errors.append(ItemError(loc="knocked_on", message="knocked_on is in the future"))
@@ -116,7 +118,7 @@ def _check(entry: PaperEntry, sheet: Sheet, today: date) -> ContactDraft | list[
     person, household = target
     return ContactDraft(
         client_id=None,
-        walk_list_id=sheet.walk_list.id,  # type: ignore[arg-type]
+        walk_list_id=flushed_id(sheet.walk_list),
         household_id=household,
         person_id=person,
         result=result,
@@ -178,7 +180,7 @@ async def enter(
     superseded: list[tuple[int, int]] = []
     for (index, line, _, earlier), contact_id in zip(new, created, strict=True):
         assert contact_id is not None  # a paper contact's client_id is new by construction
-        status = "created" if earlier is None else "replaced"
+        status: Literal["created", "replaced"] = "created" if earlier is None else "replaced"
         outs[index] = PaperEntryOut(line=line, status=status, contact_id=contact_id)
         if earlier is not None:
             superseded.append((earlier, contact_id))

@@ -15,6 +15,7 @@ from uuid import UUID
 from pydantic import ValidationError
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
 
 from app.errors import PayloadTooLarge, validation_errors
 from app.models import User, WalkList
@@ -42,8 +43,10 @@ async def _contexts(
     """The lists among `list_ids` that the caller may sync for, with doors and survey."""
     lists = (
         await session.execute(
-            visible_lists(tenant, tenant_select(tenant, WalkList, WalkList.id, WalkList.survey_id))
-            .where(WalkList.id.in_(list_ids))  # type: ignore[union-attr]
+            visible_lists(
+                tenant, tenant_select(tenant, WalkList, col(WalkList.id), col(WalkList.survey_id))
+            )
+            .where(col(WalkList.id).in_(list_ids))
             # A list deleted meanwhile: its deletion waits for this sync to commit (the contacts
             # then keep their history with a null list) instead of failing it halfway.
             .with_for_update(key_share=True)

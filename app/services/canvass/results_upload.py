@@ -14,6 +14,7 @@ from collections import defaultdict
 from typing import IO, Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
 
 from app.models import WalkList
 from app.services.access.tenancy import Tenant, tenant_select
@@ -76,7 +77,7 @@ async def import_canvass_results(
 ) -> ImportOutcome:
     """Record the rows of a results CSV by the rules of paper entry, list by list. Raises
     CsvFileError when the file as a whole is unusable; otherwise every good row is recorded."""
-    reader = csv.reader(codecs.getreader("utf-8-sig")(stream, errors="strict"))
+    reader = csv.reader(codecs.getreader("utf-8-sig")(stream, "strict"))
     result = ImportOutcome()
     try:
         first = next(reader, None)
@@ -107,7 +108,7 @@ async def import_canvass_results(
         w.number: w
         for w in (
             await session.execute(
-                tenant_select(tenant, WalkList).where(WalkList.number.in_(list(by_list)))  # type: ignore[attr-defined]
+                tenant_select(tenant, WalkList).where(col(WalkList.number).in_(list(by_list)))
             )
         ).scalars()
     }

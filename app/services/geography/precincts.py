@@ -2,16 +2,17 @@
 
 from typing import Any
 
-from sqlalchemy import Row, bindparam, func, text
+from sqlalchemy import Row, SQLColumnExpression, bindparam, func, text
 from sqlalchemy.dialects.postgresql import ARRAY, BYTEA
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.types import Text
+from sqlmodel import col
 
 from app.errors import NotFound
 from app.geo import GeometryError, areal_from_geojson, as_geojson_sql, load_geojson, to_wkb
 from app.models import Household, Person, Precinct
 from app.pagination import PageParams
-from app.schemas.precincts import PrecinctImportOut, RejectedFeature
+from app.schemas.precincts import PrecinctDetail, PrecinctImportOut, RejectedFeature
 from app.services.access.tenancy import Tenant, tenant_select
 
 _UPSERT = text(
@@ -125,21 +126,22 @@ async def _counts(
         tenant_select(
             tenant,
             Household,
-            Household.precinct_id,
-            func.count(func.distinct(Household.id)),
-            func.count(Person.id),
+            col(Household.precinct_id),
+            func.count(func.distinct(col(Household.id))),
+            func.count(col(Person.id)),
         )
         .outerjoin(
             Person,
-            (Person.campaign_id == Household.campaign_id) & (Person.household_id == Household.id),
+            (col(Person.campaign_id) == Household.campaign_id)
+            & (col(Person.household_id) == Household.id),
         )
-        .where(Household.precinct_id.in_(ids))  # type: ignore[union-attr]
-        .group_by(Household.precinct_id)
+        .where(col(Household.precinct_id).in_(ids))
+        .group_by(col(Household.precinct_id))
     )
     return {r[0]: (r[1], r[2]) for r in (await session.execute(stmt)).all()}
 
 
-def _summary(row: Row[Any], counts: dict[int, tuple[int, int]]) -> dict[str, Any]:
+def _summary(row: Row[*tuple[Any, ...]], counts: dict[int, tuple[int, int]]) -> dict[str, Any]:
     households, people = counts.get(row.id, (0, 0))
     return {
         "id": row.id,
@@ -154,12 +156,18 @@ async def list_precincts(
     session: AsyncSession, tenant: Tenant, page: PageParams, with_geometry: bool
 ) -> list[dict[str, Any]]:
     """One page (limit+1 rows, by id) of precinct summaries; with GeoJSON geometry if asked."""
-    columns = [Precinct.id, Precinct.code, Precinct.name]
+    columns: list[SQLColumnExpression[Any]] = [
+        col(Precinct.id),
+        col(Precinct.code),
+        col(Precinct.name),
+    ]
     if with_geometry:
         columns.append(as_geojson_sql(Precinct.geom).label("geojson"))
-    stmt = tenant_select(tenant, Precinct, *columns).order_by(Precinct.id).limit(page.limit + 1)
+    stmt = (
+        tenant_select(tenant, Precinct, *columns).order_by(col(Precinct.id)).limit(page.limit + 1)
+    )
     if page.after_id is not None:
-        stmt = stmt.where(Precinct.id > page.after_id)  # type: ignore[operator]
+        stmt = stmt.where(col(Precinct.id) > page.after_id)
     rows = (await session.execute(stmt)).all()
     counts = await _counts(session, tenant, [r.id for r in rows])
     out = []
@@ -171,18 +179,19 @@ async def list_precincts(
     return out
 
 
-async def get_precinct(session: AsyncSession, tenant: Tenant, precinct_id: int) -> dict[str, Any]:
+async def get_precinct(session: AsyncSession, tenant: Tenant, precinct_id: int) -> PrecinctDetail:
+    """One precinct with its counts and GeoJSON geometry."""
     stmt = tenant_select(
         tenant,
         Precinct,
-        Precinct.id,
-        Precinct.code,
-        Precinct.name,
+        col(Precinct.id),
+        col(Precinct.code),
+        col(Precinct.name),
         as_geojson_sql(Precinct.geom).label("geojson"),
-    ).where(Precinct.id == precinct_id)
+    ).where(col(Precinct.id) == precinct_id)
     row = (await session.execute(stmt)).one_or_none()
     if row is None:
         raise NotFound(f"precinct {precinct_id} not found")
     item = _summary(row, await _counts(session, tenant, [row.id]))
     item["geometry"] = load_geojson(row.geojson)
-    return item
+    return PrecinctDetail.model_validate(item)

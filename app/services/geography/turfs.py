@@ -8,12 +8,13 @@ from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.types import BigInteger
+from sqlmodel import col
 
 from app.errors import Conflict, NotFound, Unprocessable
 from app.geo import COORD_DECIMALS, GeometryError, areal_from_geojson, load_geojson, to_wkb
 from app.models import Precinct, Turf
 from app.pagination import PageParams
-from app.schemas.turfs import TurfIn
+from app.schemas.turfs import TurfDetail, TurfIn
 from app.services.access.tenancy import Tenant, tenant_select
 
 _FROM_PRECINCTS = text(
@@ -60,7 +61,7 @@ async def owned_precincts(
     found = set(
         (
             await session.execute(
-                tenant_select(tenant, Precinct, Precinct.id).where(Precinct.id.in_(ids))  # type: ignore[union-attr]
+                tenant_select(tenant, Precinct, col(Precinct.id)).where(col(Precinct.id).in_(ids))
             )
         ).scalars()
     )
@@ -74,7 +75,9 @@ async def owned_precincts(
     return ids
 
 
-async def create_turf(session: AsyncSession, tenant: Tenant, data: TurfIn) -> dict[str, Any]:
+async def create_turf(session: AsyncSession, tenant: Tenant, data: TurfIn) -> TurfDetail:
+    """A turf from the union of the campaign's precincts or from a drawn polygon (not repaired:
+    an invalid drawing is refused with the reason)."""
     params: dict[str, Any] = {"cid": tenant.campaign_id, "name": data.name}
     if data.precinct_ids is not None:
         ids = await owned_precincts(session, tenant, data.precinct_ids, "body.precinct_ids")
@@ -90,7 +93,8 @@ async def create_turf(session: AsyncSession, tenant: Tenant, data: TurfIn) -> di
     return await get_turf(session, tenant, turf_id)
 
 
-def _out(row: Row[Any], with_geometry: bool) -> dict[str, Any]:
+def _out(row: Row[*tuple[Any, ...]], with_geometry: bool) -> dict[str, Any]:
+    """A turf summary row, as TurfOut (or TurfDetail, with the geometry) reads it."""
     item = {
         "id": row.id,
         "name": row.name,
@@ -113,13 +117,14 @@ async def list_turfs(
     return [_out(r, with_geometry) for r in rows]
 
 
-async def get_turf(session: AsyncSession, tenant: Tenant, turf_id: int) -> dict[str, Any]:
+async def get_turf(session: AsyncSession, tenant: Tenant, turf_id: int) -> TurfDetail:
+    """One turf with its counts and GeoJSON geometry."""
     sql = _SUMMARY.format(geometry=_GEOMETRY, where="t.id = :id")
     params = {"cid": tenant.campaign_id, "id": turf_id, "limit": 1}
     row = (await session.execute(text(sql), params)).one_or_none()
     if row is None:
         raise NotFound(f"turf {turf_id} not found")
-    return _out(row, with_geometry=True)
+    return TurfDetail.model_validate(_out(row, with_geometry=True))
 
 
 async def delete_turf(session: AsyncSession, tenant: Tenant, turf_id: int) -> None:
@@ -129,10 +134,13 @@ async def delete_turf(session: AsyncSession, tenant: Tenant, turf_id: int) -> No
             await session.execute(
                 text("SET CONSTRAINTS fk_walk_list_campaign_id_turf_id_turf IMMEDIATE")
             )
-            result = await session.execute(
-                delete(Turf).where(Turf.campaign_id == tenant.campaign_id, Turf.id == turf_id)  # type: ignore[arg-type]
+            deleted = await session.execute(
+                delete(Turf)
+                .where(col(Turf.campaign_id) == tenant.campaign_id, col(Turf.id) == turf_id)
+                .returning(col(Turf.id))
             )
+            found = deleted.scalar_one_or_none() is not None
     except IntegrityError:
         raise Conflict(f"turf {turf_id} is in use by a walk list") from None
-    if result.rowcount == 0:  # type: ignore[attr-defined]
+    if not found:
         raise NotFound(f"turf {turf_id} not found")

@@ -29,7 +29,7 @@ from shapely.geometry import MultiPolygon
 from shapely.geometry.base import BaseGeometry
 
 from app.geo import Projection
-from app.services.turf_cut.metrics import cut_metrics
+from app.services.turf_cut.metrics import CutFigures, cut_metrics
 from app.services.turf_cut.partition import partition
 from app.services.turf_cut.repair import LocationGraph, merge_strays, rebalance
 from app.services.turf_cut.shapes import (
@@ -62,7 +62,7 @@ class CutTurf:
 @dataclass(frozen=True)
 class CutResult:
     turfs: list[CutTurf]
-    metrics: dict
+    metrics: CutFigures
 
 
 # ---------------------------------------------------------------------------------------------

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NotRequired, TypedDict
 
 import numpy as np
 from shapely.geometry.base import BaseGeometry
@@ -13,6 +13,27 @@ if TYPE_CHECKING:
     from app.services.turf_cut.cutter import CutTurf
 
 
+class CutFigures(TypedDict):
+    """The figures of a cut, as `cut_metrics` reports them (areas in square metres)."""
+
+    doors: int
+    turfs: int
+    min_doors: int
+    max_doors: int
+    mean_doors: float
+    imbalance: float
+    overlap_m2: float
+    unassigned_doors: int
+    noncontiguous_turfs: int
+    mean_compactness: float
+    total_walk_m: float
+    uncovered_m2: float
+    largest_stack: int
+    balanced_within_one: bool
+    building_turfs: int
+    note: NotRequired[str]  # why the balance is not within one door, when it is not
+
+
 def cut_metrics(
     turfs: list[CutTurf],
     geoms_m: list[BaseGeometry],
@@ -20,7 +41,7 @@ def cut_metrics(
     n: int,
     stack: int,
     building_turfs: np.ndarray,
-) -> dict:
+) -> CutFigures:
     """The figures the API reports for a cut: balance, overlap, coverage, contiguity,
     compactness and walking, with a note when stacked doors kept the balance from one door."""
     sizes = np.array([t.door_count for t in turfs])
@@ -31,7 +52,7 @@ def cut_metrics(
     assigned = int(sizes.sum())
     pieces = [n_parts(t.geometry) for t in turfs]
     within_one = int(sizes.max() - sizes.min()) <= 1
-    metrics = {
+    metrics: CutFigures = {
         "doors": n,
         "turfs": k,
         "min_doors": int(sizes.min()),

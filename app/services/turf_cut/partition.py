@@ -126,7 +126,7 @@ def _priced_assignment(
     m, k = cost.shape
     cap = target + max(1.0, _STACK_SLACK * target)
     reduced = cost - price[None, :]
-    assigned = np.argmin(reduced, axis=1)
+    assigned: np.ndarray = np.argmin(reduced, axis=1)
     for _ in range(_PRICE_SWEEPS):
         for j in range(k):
             reduced[:, j] = np.inf

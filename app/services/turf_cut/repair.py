@@ -206,7 +206,8 @@ def rebalance(
 
 def _outside(sizes: np.ndarray, lo: int, hi: int) -> np.ndarray:
     """How many doors each turf holds above hi or below lo."""
-    return np.maximum(sizes - hi, 0) + np.maximum(lo - sizes, 0)
+    outside: np.ndarray = np.maximum(sizes - hi, 0) + np.maximum(lo - sizes, 0)
+    return outside
 
 
 def _next_chain(

@@ -22,6 +22,7 @@ from app.services.access.tenancy import Tenant
 from app.services.geography.turfs import owned_precincts
 from app.services.turf_cut import queries
 from app.services.turf_cut.cutter import TurfCountError, cut_turfs
+from app.services.turf_cut.metrics import CutFigures
 from app.services.walk_lists.targeting import NEVER_CANVASSED, filter_predicates
 
 _TURF = "SELECT ST_AsBinary(geom) FROM turf WHERE campaign_id = :cid AND id = :id"
@@ -71,7 +72,11 @@ async def cut(session: AsyncSession, tenant: Tenant, data: TurfCutIn) -> TurfCut
     doors = await _doors(session, tenant, area, data)
     if not doors:
         raise Unprocessable.on_field("body.area", "no doors to count in the area")
-    count = data.turf_count or max(1, round(len(doors) / data.doors_per_turf))  # type: ignore[operator]
+    if data.turf_count is not None:
+        count = data.turf_count
+    else:
+        assert data.doors_per_turf is not None  # the schema asks for one of the two
+        count = max(1, round(len(doors) / data.doors_per_turf))
     lon = np.array([d.lon for d in doors], dtype=float)
     lat = np.array([d.lat for d in doors], dtype=float)
     people = np.array([d.people for d in doors], dtype=np.int64)
@@ -108,9 +113,27 @@ async def cut(session: AsyncSession, tenant: Tenant, data: TurfCutIn) -> TurfCut
         )
         for turf_id, name, t in zip(ids, names, result.turfs, strict=True)
     ]
-    metrics = {k: v for k, v in result.metrics.items() if k in CutMetrics.model_fields}
-    metrics["notes"] = [result.metrics["note"]] if "note" in result.metrics else []
-    for key in ("mean_doors", "imbalance", "overlap_m2", "mean_compactness", "total_walk_m"):
-        value = float(metrics.get(key, 0.0))
-        metrics[key] = round(value, 4) if math.isfinite(value) else 0.0
-    return TurfCutOut(turfs=turfs, metrics=CutMetrics.model_validate(metrics))
+    return TurfCutOut(turfs=turfs, metrics=_reported(result.metrics))
+
+
+def _reported(figures: CutFigures) -> CutMetrics:
+    """The figures the API reports: ratios and lengths to 4 decimals (finite: JSON has no NaN)."""
+
+    def short(value: float) -> float:
+        return round(value, 4) if math.isfinite(value) else 0.0
+
+    return CutMetrics(
+        doors=figures["doors"],
+        turfs=figures["turfs"],
+        min_doors=figures["min_doors"],
+        max_doors=figures["max_doors"],
+        mean_doors=short(figures["mean_doors"]),
+        imbalance=short(figures["imbalance"]),
+        overlap_m2=short(figures["overlap_m2"]),
+        unassigned_doors=figures["unassigned_doors"],
+        noncontiguous_turfs=figures["noncontiguous_turfs"],
+        mean_compactness=short(figures["mean_compactness"]),
+        total_walk_m=short(figures["total_walk_m"]),
+        building_turfs=figures["building_turfs"],
+        notes=[figures["note"]] if "note" in figures else [],
+    )

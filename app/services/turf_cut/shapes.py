@@ -14,8 +14,24 @@ import shapely
 import shapely.errors
 from scipy import sparse
 from scipy.spatial import Delaunay, QhullError
-from shapely.geometry import Polygon
+from shapely.geometry import MultiPoint, Polygon
 from shapely.geometry.base import BaseGeometry
+
+
+def points(xy: np.ndarray) -> np.ndarray:
+    """One point geometry per row of (n, 2) coordinates (an array of n, even for n = 1)."""
+    pts = shapely.points(xy)
+    if not isinstance(pts, np.ndarray):
+        raise TypeError("expected (n, 2) coordinates")
+    return pts
+
+
+def multipoint(xy: np.ndarray) -> MultiPoint:
+    """The (n, 2) coordinates as one MultiPoint."""
+    mp = shapely.multipoints(xy)
+    if not isinstance(mp, MultiPoint):
+        raise TypeError("expected (n, 2) coordinates")
+    return mp
 
 
 def polygonal(geom: BaseGeometry) -> BaseGeometry:
@@ -27,24 +43,22 @@ def polygonal(geom: BaseGeometry) -> BaseGeometry:
 
 def cells(xy: np.ndarray, area_m: BaseGeometry) -> np.ndarray:
     """The Voronoi cell (metres) of each distinct location, in input order, covering area_m."""
-    minx, miny, maxx, maxy = area_m.union(shapely.multipoints(xy)).bounds
+    minx, miny, maxx, maxy = area_m.union(multipoint(xy)).bounds
     pad = max(maxx - minx, maxy - miny, 1.0)
     extent = shapely.box(minx - pad, miny - pad, maxx + pad, maxy + pad)
     if len(xy) == 1:
         return np.array([extent])
     cells = np.array(
-        shapely.get_parts(
-            shapely.voronoi_polygons(shapely.multipoints(xy), extend_to=extent, ordered=True)
-        )
+        shapely.get_parts(shapely.voronoi_polygons(multipoint(xy), extend_to=extent, ordered=True))
     )
     # four or more doors on one circle (a grid) can give a cell as a polygon plus a
     # zero-length line; only the polygon is the cell
     odd = shapely.get_type_id(cells) != 3
     cells[odd] = [polygonal(c) for c in cells[odd]]
-    if len(cells) != len(xy) or not shapely.contains(cells, shapely.points(xy)).all():
+    if len(cells) != len(xy) or not shapely.contains(cells, points(xy)).all():
         # pragma: no cover - GEOS snapped nearly coincident points; match cells by containment
         tree = shapely.STRtree(cells)
-        pts = shapely.points(xy)
+        pts = points(xy)
         fixed = np.empty(len(xy), dtype=object)
         for i, p in enumerate(pts):
             hits = tree.query(p, predicate="covers")
@@ -87,12 +101,12 @@ def _attach_orphans(
     which they share the longest border, so that no turf is in pieces for want of a door; a
     part touching no other turf (an area's piece without doors) stays."""
     out = list(geoms)
-    orphans: list[BaseGeometry] = []
+    orphans: list[tuple[int, BaseGeometry]] = []
     for t, g in enumerate(geoms):
         if n_parts(g) == 1:
             continue
         parts = shapely.get_parts(g)
-        mine = shapely.points(xy[label == t])  # only for the rare turf in pieces
+        mine = points(xy[label == t])  # only for the rare turf in pieces
         holds = np.array([shapely.intersects(p, mine).any() for p in parts])
         if holds.all() or not holds.any():
             continue
@@ -122,19 +136,20 @@ def adjacency(xy: np.ndarray, cells: np.ndarray, area_m: BaseGeometry) -> sparse
     clipped = cells.copy()
     edge = ~shapely.contains_properly(area_m, cells)  # only cells on the area's border change
     clipped[edge] = [_own_part(g, p) for g, p in
-                     zip(shapely.intersection(cells[edge], area_m), shapely.points(xy[edge]),
+                     zip(shapely.intersection(cells[edge], area_m), points(xy[edge]),
                          strict=True)]  # fmt: skip
-    a = b = None
+    pairs: tuple[np.ndarray, np.ndarray] | None = None
     if len(cells) >= 4:
         try:  # Delaunay edges are the Voronoi neighbours: no pairwise overlay inside the area
-            a, b = _voronoi_neighbours(Delaunay(xy), xy)
+            pairs = _voronoi_neighbours(Delaunay(xy), xy)
         except QhullError:  # collinear points
-            a = b = None
-    if a is None:
+            pairs = None
+    if pairs is None:
         tree = shapely.STRtree(clipped)
         a, b = tree.query(clipped, predicate="intersects")
         keep = a < b
-        a, b = a[keep], b[keep]
+        pairs = a[keep], b[keep]
+    a, b = pairs
     check = edge[a] | edge[b]  # pairs touching the area's border: measure the shared border
     shared = np.ones(len(a))
     shared[check] = shapely.length(shapely.intersection(clipped[a[check]], clipped[b[check]]))
@@ -156,14 +171,16 @@ def _voronoi_neighbours(tri: Delaunay, xy: np.ndarray) -> tuple[np.ndarray, np.n
         ux = (cy * (bx * bx + by * by) - by * (cx * cx + cy * cy)) / d
         uy = (bx * (cx * cx + cy * cy) - cx * (bx * bx + by * by)) / d
     centre = np.column_stack([ux, uy]) + xy[s[:, 0]]
-    a, b, length = [], [], []
+    a_parts, b_parts, length_parts = [], [], []
     for i in range(3):  # the edge opposite corner i, shared with triangle neighbors[:, i]
         other = tri.neighbors[:, i]
         gap = np.linalg.norm(centre - centre[other], axis=1)
-        a.append(s[:, (i + 1) % 3])
-        b.append(s[:, (i + 2) % 3])
-        length.append(np.where(other >= 0, gap, np.inf))  # a hull edge: its dual is a ray
-    a, b, length = np.concatenate(a), np.concatenate(b), np.concatenate(length)
+        a_parts.append(s[:, (i + 1) % 3])
+        b_parts.append(s[:, (i + 2) % 3])
+        length_parts.append(np.where(other >= 0, gap, np.inf))  # a hull edge: its dual is a ray
+    a = np.concatenate(a_parts)
+    b = np.concatenate(b_parts)
+    length = np.concatenate(length_parts)
     keep = ~(length <= 1e-6)  # NaN (a degenerate triangle) keeps the edge
     lo, hi = np.minimum(a, b)[keep], np.maximum(a, b)[keep]
     pairs = np.unique(np.column_stack([lo, hi]), axis=0)
@@ -176,4 +193,5 @@ def _own_part(clipped_cell: BaseGeometry, point: BaseGeometry) -> BaseGeometry:
     if n_parts(clipped_cell) == 1:
         return clipped_cell
     parts = shapely.get_parts(clipped_cell)
-    return parts[int(np.argmax(shapely.intersects(parts, point)))]
+    own: BaseGeometry = parts[int(np.argmax(shapely.intersects(parts, point)))]
+    return own

@@ -20,6 +20,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 
+from app.services.import_outcome import LineProblem
 from app.services.voter_file.cell_checks import (
     KNOWN,
     REQUIRED,
@@ -33,6 +34,9 @@ CHUNK_BYTES = 8 << 20
 _LINE = "__line"
 
 
+Options = tuple[pacsv.ReadOptions, pacsv.ParseOptions, pacsv.ConvertOptions]
+
+
 class CsvFileError(ValueError):
     """The file as a whole cannot be imported (no header, missing required columns...)."""
 
@@ -42,7 +46,7 @@ class ParseState:
     rows_read: int = 0
     bytes_read: int = 0
     rejected_lines: set[int] = field(default_factory=set)
-    errors: list[dict[str, Any]] = field(default_factory=list)
+    errors: list[LineProblem] = field(default_factory=list)
 
     @property
     def error_count(self) -> int:
@@ -142,9 +146,7 @@ class VoterCsvReader:
         self._custom_cols = [n for n in self.header.names if n not in KNOWN]
         names = self.header.names
 
-        def options(
-            columns: list[str], handler: Callable[[Any], str], multiline: bool
-        ) -> tuple[Any, Any, Any]:
+        def options(columns: list[str], handler: Callable[[Any], str], multiline: bool) -> Options:
             return (
                 pacsv.ReadOptions(column_names=columns, block_size=CHUNK_BYTES * 2),
                 pacsv.ParseOptions(
@@ -206,7 +208,7 @@ class VoterCsvReader:
                 pacsv.write_csv(staged, sink, pacsv.WriteOptions(include_header=False))
                 yield sink.getvalue().to_pybytes()
 
-    def _read(self, data: bytes, options: tuple[Any, Any, Any]) -> pa.Table:
+    def _read(self, data: bytes, options: Options) -> pa.Table:
         read, parse, convert = options
         return pacsv.read_csv(
             pa.py_buffer(data), read_options=read, parse_options=parse, convert_options=convert

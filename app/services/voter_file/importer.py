@@ -17,7 +17,7 @@ from typing import IO, Any
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.db import analyze_if_stale
+from app.db import analyze_if_stale, rowcount
 from app.services.access.tenancy import Tenant
 from app.services.import_outcome import ImportOutcome
 from app.services.voter_file import queries
@@ -52,7 +52,8 @@ async def _copy_to_staging(
     await session.execute(text(f"CREATE TEMP TABLE stg ({ddl}) ON COMMIT DROP"))
     connection = await session.connection()
     raw = await connection.get_raw_connection()
-    await raw.driver_connection.copy_to_table(  # type: ignore[union-attr]
+    assert raw.driver_connection is not None  # the asyncpg connection of a live session
+    await raw.driver_connection.copy_to_table(
         "stg", source=_chunks(reader, progress), columns=columns, format="csv"
     )
     await session.execute(text("ANALYZE stg"))
@@ -97,8 +98,8 @@ async def _write_people(
     await session.execute(text(analyze))
     await analyze_if_stale(session, {"person": reader.state.rows_read}, skip_if_busy=False)
     await session.execute(text(known), cid)
-    updated = (await session.execute(text(update), cid)).rowcount  # type: ignore[attr-defined]
-    created = (await session.execute(text(insert), cid)).rowcount  # type: ignore[attr-defined]
+    updated = rowcount(await session.execute(text(update), cid))
+    created = rowcount(await session.execute(text(insert), cid))
     # so that the next queries see them
     await analyze_if_stale(session, {"person": created}, skip_if_busy=False)
     return created, updated

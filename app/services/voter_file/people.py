@@ -4,12 +4,14 @@ from datetime import date
 from typing import Any
 
 from sqlalchemy import Select, Text, any_, case, cast, func, literal, update
-from sqlalchemy.dialects.postgresql import ARRAY
+from sqlalchemy.dialects.postgresql import ARRAY, JSONB
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import defer
+from sqlmodel import col
 
 from app.errors import NotFound, Unprocessable
 from app.models import Household, Person
+from app.models.base import orm_attribute
 from app.pagination import PageParams
 from app.schemas.people import HouseholdOut, PersonOut, PersonPatch
 from app.services.access.tenancy import Tenant, tenant_select
@@ -30,7 +32,7 @@ def age_on(today: date, birth_date: date | None, birth_year: int | None) -> int 
     return None
 
 
-def _person_select(tenant: Tenant) -> Select[Any]:
+def _person_select(tenant: Tenant) -> Select[*tuple[Any, ...]]:
     """People with their door; the door's point comes as lon/lat, never as a geometry."""
     return (
         tenant_select(
@@ -43,9 +45,10 @@ def _person_select(tenant: Tenant) -> Select[Any]:
         )
         .join(
             Household,
-            (Household.campaign_id == Person.campaign_id) & (Household.id == Person.household_id),
+            (col(Household.campaign_id) == Person.campaign_id)
+            & (col(Household.id) == Person.household_id),
         )
-        .options(defer(Household.geom), defer(Household.address_key))
+        .options(defer(orm_attribute(Household.geom)), defer(orm_attribute(Household.address_key)))
     )
 
 
@@ -91,19 +94,19 @@ async def list_people(
     tag: str | None = None,
     q: str | None = None,
 ) -> list[PersonOut]:
-    stmt = _person_select(tenant).order_by(Person.id).limit(page.limit + 1)
+    stmt = _person_select(tenant).order_by(col(Person.id)).limit(page.limit + 1)
     if page.after_id is not None:
-        stmt = stmt.where(Person.id > page.after_id)  # type: ignore[operator]
+        stmt = stmt.where(col(Person.id) > page.after_id)
     if precinct_id is not None:
-        stmt = stmt.where(Household.precinct_id == precinct_id)
+        stmt = stmt.where(col(Household.precinct_id) == precinct_id)
     if household_id is not None:
-        stmt = stmt.where(Person.household_id == household_id)
+        stmt = stmt.where(col(Person.household_id) == household_id)
     if support_level is not None:
-        stmt = stmt.where(Person.support_level == support_level)
+        stmt = stmt.where(col(Person.support_level) == support_level)
     if party is not None:
         stmt = stmt.where(func.upper(Person.party) == party.upper())
     if tag is not None:
-        stmt = stmt.where(Person.tags.contains(cast([tag], ARRAY(Text))))  # type: ignore[attr-defined]
+        stmt = stmt.where(col(Person.tags).contains(cast([tag], ARRAY(Text))))
     for word in (q or "").split():
         pattern = _like_prefix(word)
         stmt = stmt.where(
@@ -116,7 +119,7 @@ async def list_people(
 
 async def get_person(session: AsyncSession, tenant: Tenant, person_id: int) -> PersonOut:
     row = (
-        await session.execute(_person_select(tenant).where(Person.id == person_id))
+        await session.execute(_person_select(tenant).where(col(Person.id) == person_id))
     ).one_or_none()
     if row is None:
         raise NotFound(f"person {person_id} not found")
@@ -128,9 +131,9 @@ async def _update(
 ) -> None:
     result = await session.execute(
         update(Person)
-        .where(Person.campaign_id == tenant.campaign_id, Person.id == person_id)  # type: ignore[arg-type]
+        .where(col(Person.campaign_id) == tenant.campaign_id, col(Person.id) == person_id)
         .values(**values, updated_at=func.now())
-        .returning(Person.id)
+        .returning(col(Person.id))
     )
     if result.scalar_one_or_none() is None:
         raise NotFound(f"person {person_id} not found")
@@ -153,8 +156,8 @@ async def patch_person(
         changes = values.pop("custom_fields")
         removed = [k for k, v in changes.items() if v is None]
         kept = {k: v for k, v in changes.items() if v is not None}
-        column = Person.custom_fields
-        merged = column.op("||")(literal(kept, column.type))  # type: ignore[attr-defined]
+        column = col(Person.custom_fields)
+        merged = column.op("||")(literal(kept, JSONB))
         for key in removed:
             merged = merged.op("-")(key)
         values["custom_fields"] = merged
@@ -168,7 +171,7 @@ async def patch_person(
 async def add_tag(session: AsyncSession, tenant: Tenant, person_id: int, tag: str) -> PersonOut:
     """Idempotent: a tag the person already has is not added twice."""
     tags = case(
-        (literal(tag) == any_(Person.tags), Person.tags),  # type: ignore[arg-type]
+        (literal(tag) == any_(col(Person.tags)), Person.tags),
         else_=func.array_append(Person.tags, tag),
     )
     await _update(session, tenant, person_id, {"tags": tags})

@@ -16,6 +16,7 @@ from typing import Any
 import numpy as np
 from sqlalchemy import text, update
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
 
 from app.config import Settings
 from app.db import analyze_if_stale
@@ -42,9 +43,9 @@ async def _next_number(session: AsyncSession, tenant: Tenant) -> str:
     serial = (
         await session.execute(
             update(Campaign)
-            .where(Campaign.id == tenant.campaign_id)  # type: ignore[arg-type]
-            .values(last_list_number=Campaign.last_list_number + 1)
-            .returning(Campaign.last_list_number)
+            .where(col(Campaign.id) == tenant.campaign_id)
+            .values(last_list_number=col(Campaign.last_list_number) + 1)
+            .returning(col(Campaign.last_list_number))
         )
     ).scalar_one()
     return f"{tenant.campaign_id:04d}-{serial:04d}"
@@ -102,13 +103,13 @@ async def create_walk_list(
     """Build and store the list's snapshot: its targets in walking order, numbered."""
     problems: list[tuple[str, str]] = []
     turf = (
-        await session.execute(tenant_select(tenant, Turf).where(Turf.id == data.turf_id))
+        await session.execute(tenant_select(tenant, Turf).where(col(Turf.id) == data.turf_id))
     ).scalar_one_or_none()
     if turf is None:
         problems.append(("body.turf_id", f"turf {data.turf_id} not found"))
     survey_found = (
         await session.execute(
-            tenant_select(tenant, Survey, Survey.id).where(Survey.id == data.survey_id)
+            tenant_select(tenant, Survey, col(Survey.id)).where(col(Survey.id) == data.survey_id)
         )
     ).scalar_one_or_none()
     if survey_found is None:

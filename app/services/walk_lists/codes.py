@@ -12,8 +12,10 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy import func, select, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
 
 from app.config import Settings
+from app.db import rowcount
 from app.errors import NotFound, Unauthorized
 from app.models import WalkList, WalkListCode
 from app.schemas.list_codes import ListCodeOut, ListCodeTokenOut
@@ -69,10 +71,10 @@ async def live_codes(session: AsyncSession, tenant: Tenant, list_id: int) -> lis
     rows = await session.execute(
         tenant_select(tenant, WalkListCode)
         .where(
-            WalkListCode.walk_list_id == list_id,
+            col(WalkListCode.walk_list_id) == list_id,
             WalkListCode.live(),
         )
-        .order_by(WalkListCode.id.desc())  # type: ignore[union-attr]
+        .order_by(col(WalkListCode.id).desc())
     )
     return [_out(r) for r in rows.scalars()]
 
@@ -83,14 +85,14 @@ async def revoke(session: AsyncSession, tenant: Tenant, list_id: int, code: str)
     result = await session.execute(
         update(WalkListCode)
         .where(
-            WalkListCode.campaign_id == tenant.campaign_id,  # type: ignore[arg-type]
-            WalkListCode.walk_list_id == list_id,  # type: ignore[arg-type]
-            WalkListCode.code == normalise(code),  # type: ignore[arg-type]
-            WalkListCode.revoked_at.is_(None),  # type: ignore[union-attr]
+            col(WalkListCode.campaign_id) == tenant.campaign_id,
+            col(WalkListCode.walk_list_id) == list_id,
+            col(WalkListCode.code) == normalise(code),
+            col(WalkListCode.revoked_at).is_(None),
         )
         .values(revoked_at=func.now())
     )
-    if result.rowcount == 0:  # type: ignore[attr-defined]
+    if rowcount(result) == 0:
         raise NotFound(f"no live code {code!r} on walk list {list_id}")
 
 
@@ -108,7 +110,7 @@ async def exchange(
     row = (
         await session.execute(
             select(WalkListCode).where(
-                WalkListCode.code == normalise(code),  # type: ignore[arg-type]
+                col(WalkListCode.code) == normalise(code),
                 WalkListCode.live(),
             )
         )

@@ -92,7 +92,9 @@ def street_side_keys(streets: Sequence[str], house_numbers: Sequence[str | None]
 
 def _crossing(side_a: np.ndarray, side_b: np.ndarray) -> np.ndarray:
     """True where two doors are on opposite sides of one street (broadcasts)."""
-    return (side_a >= 0) & (side_b >= 0) & (side_a != side_b) & (side_a // 2 == side_b // 2)
+    crossing: np.ndarray = (side_a >= 0) & (side_b >= 0) & (side_a != side_b)
+    crossing &= side_a // 2 == side_b // 2
+    return crossing
 
 
 def _cost_matrix(
@@ -100,7 +102,7 @@ def _cost_matrix(
 ) -> np.ndarray:
     """Metres between all points, plus the penalty between opposite sides of one street."""
     dx = x[:, None] - x[None, :]
-    cost = np.multiply(dx, dx, out=dx)
+    cost: np.ndarray = np.multiply(dx, dx, out=dx)
     dy = y[:, None] - y[None, :]
     cost += np.multiply(dy, dy, out=dy)
     np.sqrt(cost, out=cost)
@@ -114,7 +116,8 @@ def _penalties(side: np.ndarray, penalty: float) -> np.ndarray:
     street = np.where(side >= 0, side // 2, -1 - np.arange(len(side)))  # unknown: own street
     cross = street[:, None] == street[None, :]
     cross &= side[:, None] != side[None, :]
-    return cross * penalty
+    penalties: np.ndarray = cross * penalty
+    return penalties
 
 
 def _inputs(

@@ -52,6 +52,11 @@ _VOID = [(-2, 0), (-1, 1)] + [
 ] * 2
 
 
+# A move: ("2opt", i, j) reverses the tour between positions i+1 and j; ("oropt", s, e, j,
+# reverse) moves the segment s..e (reversed or not) into the gap after position j.
+Move = tuple[str, int, int] | tuple[str, int, int, int, bool]
+
+
 class _Tour:
     """A cyclic tour over the stops plus a dummy node (index n, 0 m from everything) that is
     kept at position 0: cutting the cycle at the dummy gives the open path, and every move
@@ -71,13 +76,14 @@ class _Tour:
         # Or-opt removal gain D[prev, first] + D[last, next] - D[prev, next] of each segment,
         # read from the gathered rows: D[near[r], near[q]] is at row r, column (q - 3) mod m.
         def flat(r: np.ndarray, q: np.ndarray) -> np.ndarray:
-            return r * (m + 1) + (q - 3) % m
+            index: np.ndarray = r * (m + 1) + (q - 3) % m
+            return index
 
         prev, first = _SEG_FIRST + 2, _SEG_FIRST + 3
         last, after = _SEG_LAST + 3, _SEG_LAST + 4
         self.rm = np.concatenate((flat(prev, first), flat(last, after), flat(prev, after)))
         # Long tours: a stop's moves only join it to its nearest stops (and the dummy).
-        self.neighbours = None
+        self.neighbours: np.ndarray | None = None
         if n > _FULL_MAX:
             k = min(_NEIGHBOURS, n - 1)
             others = cost.copy()
@@ -106,7 +112,7 @@ class _Tour:
     def length(self) -> float:
         return float(self.E.sum())
 
-    def best_move(self, a: int) -> tuple[float, tuple]:
+    def best_move(self, a: int) -> tuple[float, Move]:
         """The best 2-opt or Or-opt move involving stop `a`: (gain, move)."""
         if self.neighbours is not None:
             return self._best_near_move(a)
@@ -133,13 +139,14 @@ class _Tour:
         seg = (row - 2) % 6
         return gain, ("oropt", pa + _SEG_FIRST[seg], pa + _SEG_LAST[seg], j, row >= 8)
 
-    def _best_near_move(self, a: int) -> tuple[float, tuple]:
+    def _best_near_move(self, a: int) -> tuple[float, Move]:
         """`best_move` on a long tour: the same 14 rows, priced only for the edges and gaps
         next to a's nearest stops."""
         m = self.m
         pa = int(self.pos[a])
         base = m + pa
         near = self.t3[base - 3 : base + 4]
+        assert self.neighbours is not None
         at = self.pos[self.neighbours[a]]
         cols = np.concatenate((at, at - 1)) % m  # the edge into and out of each neighbour
         width = len(cols)
@@ -164,7 +171,7 @@ class _Tour:
         seg = (row - 2) % 6
         return gain, ("oropt", pa + _SEG_FIRST[seg], pa + _SEG_LAST[seg], j, row >= 8)
 
-    def apply(self, move: tuple) -> list[int]:
+    def apply(self, move: Move) -> list[int]:
         """Make the move; return the stops whose edges changed."""
         t = self.t
         if move[0] == "2opt":
@@ -172,6 +179,7 @@ class _Tour:
             touched = [t[i], t[i + 1], t[j], t[(j + 1) % self.m]]
             t[i + 1 : j + 1] = t[i + 1 : j + 1][::-1].copy()
         else:
+            assert len(move) == 5
             _, s, e, j, reverse = move
             touched = [t[s - 1], t[s], t[e], t[(e + 1) % self.m], t[j], t[(j + 1) % self.m]]
             seg = t[s : e + 1]
@@ -239,7 +247,8 @@ def _brute_force(cost: np.ndarray) -> np.ndarray:
     n = len(cost)
     perms = np.array(list(itertools.permutations(range(n))), dtype=np.int64)
     lengths = cost[perms[:, :-1], perms[:, 1:]].sum(axis=1)
-    return perms[int(np.argmin(lengths))]
+    best: np.ndarray = perms[int(np.argmin(lengths))]
+    return best
 
 
 def _kick_budget(n: int, effort: float) -> int:

@@ -3,12 +3,14 @@ assignments, deletion."""
 
 import hashlib
 from datetime import date
-from typing import Any
+from typing import Any, TypeVar
 
-from sqlalchemy import delete, select, text
+from sqlalchemy import Select, delete, select, text
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
 
+from app.db import rowcount
 from app.errors import NotFound, Unprocessable
 from app.models import Membership, Role, WalkList, WalkListAssignment
 from app.pagination import PageParams
@@ -22,6 +24,8 @@ from app.services.access.tenancy import Tenant, get_owned, tenant_select
 from app.services.surveys import get_survey
 from app.services.voter_file.people import age_on
 from app.services.walk_lists import queries
+
+SelectT = TypeVar("SelectT", bound=Select[*tuple[Any, ...]])
 
 
 def route_of(w: WalkList) -> RouteOut | None:
@@ -37,22 +41,22 @@ def summary(w: WalkList) -> WalkListOut:
     return WalkListOut.model_validate(fields | {"route": route_of(w)})
 
 
-def visible_lists(tenant: Tenant, stmt: Any) -> Any:
+def visible_lists(tenant: Tenant, stmt: SelectT) -> SelectT:
     """Canvassers see only the lists assigned to them; list-code tokens only their one list."""
     if tenant.walk_list_id is not None:
-        stmt = stmt.where(WalkList.id == tenant.walk_list_id)
+        stmt = stmt.where(col(WalkList.id) == tenant.walk_list_id)
     elif tenant.role == Role.canvasser:
-        assigned = select(WalkListAssignment.walk_list_id).where(
-            WalkListAssignment.campaign_id == tenant.campaign_id,
-            WalkListAssignment.user_id == tenant.user_id,
+        assigned = select(col(WalkListAssignment.walk_list_id)).where(
+            col(WalkListAssignment.campaign_id) == tenant.campaign_id,
+            col(WalkListAssignment.user_id) == tenant.user_id,
         )
-        stmt = stmt.where(WalkList.id.in_(assigned))  # type: ignore[union-attr]
+        stmt = stmt.where(col(WalkList.id).in_(assigned))
     return stmt
 
 
 async def get_visible(session: AsyncSession, tenant: Tenant, list_id: int) -> WalkList:
     """The list if the caller may see it; otherwise NotFound, as for a missing id."""
-    stmt = visible_lists(tenant, tenant_select(tenant, WalkList).where(WalkList.id == list_id))
+    stmt = visible_lists(tenant, tenant_select(tenant, WalkList).where(col(WalkList.id) == list_id))
     walk_list = (await session.execute(stmt)).scalar_one_or_none()
     if walk_list is None:
         raise NotFound(f"walk list {list_id} not found")
@@ -65,11 +69,11 @@ async def list_walk_lists(
     """A page of the lists the caller may see, by id."""
     stmt = (
         visible_lists(tenant, tenant_select(tenant, WalkList))
-        .order_by(WalkList.id)
+        .order_by(col(WalkList.id))
         .limit(page.limit + 1)
     )
     if page.after_id is not None:
-        stmt = stmt.where(WalkList.id > page.after_id)
+        stmt = stmt.where(col(WalkList.id) > page.after_id)
     return [summary(w) for w in (await session.execute(stmt)).scalars()]
 
 
@@ -131,9 +135,9 @@ async def assign(
     canvassers = set(
         (
             await session.execute(
-                tenant_select(tenant, Membership, Membership.user_id).where(
-                    Membership.user_id.in_(user_ids),  # type: ignore[attr-defined]
-                    Membership.role == Role.canvasser.value,
+                tenant_select(tenant, Membership, col(Membership.user_id)).where(
+                    col(Membership.user_id).in_(user_ids),
+                    col(Membership.role) == Role.canvasser.value,
                 )
             )
         ).scalars()
@@ -160,9 +164,9 @@ async def assignments(session: AsyncSession, tenant: Tenant, list_id: int) -> As
     """Who the list is assigned to."""
     ids = (
         await session.execute(
-            tenant_select(tenant, WalkListAssignment, WalkListAssignment.user_id)
-            .where(WalkListAssignment.walk_list_id == list_id)
-            .order_by(WalkListAssignment.user_id)
+            tenant_select(tenant, WalkListAssignment, col(WalkListAssignment.user_id))
+            .where(col(WalkListAssignment.walk_list_id) == list_id)
+            .order_by(col(WalkListAssignment.user_id))
         )
     ).scalars()
     return AssignmentsOut(walk_list_id=list_id, user_ids=list(ids))
@@ -173,10 +177,10 @@ async def unassign(session: AsyncSession, tenant: Tenant, list_id: int, user_id:
     await get_owned(session, tenant, WalkList, list_id)
     result = await session.execute(
         delete(WalkListAssignment).where(
-            WalkListAssignment.campaign_id == tenant.campaign_id,  # type: ignore[arg-type]
-            WalkListAssignment.walk_list_id == list_id,  # type: ignore[arg-type]
-            WalkListAssignment.user_id == user_id,  # type: ignore[arg-type]
+            col(WalkListAssignment.campaign_id) == tenant.campaign_id,
+            col(WalkListAssignment.walk_list_id) == list_id,
+            col(WalkListAssignment.user_id) == user_id,
         )
     )
-    if result.rowcount == 0:  # type: ignore[attr-defined]
+    if rowcount(result) == 0:
         raise NotFound(f"user {user_id} is not assigned to walk list {list_id}")

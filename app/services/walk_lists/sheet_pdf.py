@@ -19,6 +19,7 @@ from fpdf import FPDF
 from fpdf.enums import XPos, YPos
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
 
 from app.models import Campaign, Turf, User, WalkListAssignment
 from app.models.contact import RESULT_CODES
@@ -216,20 +217,20 @@ async def sheet_pdf(session: AsyncSession, tenant: Tenant, list_id: int, paper: 
     campaign = await session.get(Campaign, tenant.campaign_id)
     turf = (
         await session.execute(
-            select(Turf.name).where(
-                Turf.campaign_id == tenant.campaign_id, Turf.id == walk_list.turf_id
+            select(col(Turf.name)).where(
+                col(Turf.campaign_id) == tenant.campaign_id, col(Turf.id) == walk_list.turf_id
             )
         )
     ).scalar_one()
     canvassers = (
         await session.execute(
-            select(User.name)
-            .join(WalkListAssignment, WalkListAssignment.user_id == User.id)  # type: ignore[arg-type]
+            select(col(User.name))
+            .join(WalkListAssignment, col(WalkListAssignment.user_id) == col(User.id))
             .where(
-                WalkListAssignment.campaign_id == tenant.campaign_id,
-                WalkListAssignment.walk_list_id == list_id,
+                col(WalkListAssignment.campaign_id) == tenant.campaign_id,
+                col(WalkListAssignment.walk_list_id) == list_id,
             )
-            .order_by(User.name)
+            .order_by(col(User.name))
         )
     ).scalars()
     data = SheetData(
