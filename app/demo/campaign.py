@@ -230,6 +230,7 @@ def voter_rows(addresses: Path, seed: int = SEED, limit: int | None = None) -> l
 
 
 def write_voter_csv(path: Path, rows: list[list[str]]) -> Path:
+    """Write the rows under the voter-file header, as the import reads it."""
     path.parent.mkdir(parents=True, exist_ok=True)
     with path.open("w", newline="", encoding="utf-8") as f:
         writer = csv.writer(f)
@@ -249,6 +250,7 @@ def precinct_features() -> list[dict[str, Any]]:
 
 
 async def demo_exists(session: AsyncSession) -> bool:
+    """Whether the demo campaign has been loaded already."""
     return (
         await session.execute(select(col(Campaign.id)).where(col(Campaign.slug) == SLUG))
     ).first() is not None

@@ -26,6 +26,7 @@ CODE_HOURS = 30 * 24
 
 
 def door_script() -> SurveyIn:
+    """The demo's survey: support 1-5, volunteer?, top issue."""
     support = [
         {"label": label, "code": str(n), "effects": {"set": {"support_level": n}}}
         for n, label in enumerate(

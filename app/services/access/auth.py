@@ -24,10 +24,12 @@ ALGORITHM = "HS256"
 
 
 def hash_password(password: str) -> str:
+    """The argon2id hash of a password, to store."""
     return _hasher.hash(password)
 
 
 def verify_password(password_hash: str, password: str) -> bool:
+    """Whether the password matches the stored hash (False for a malformed hash, never raises)."""
     try:
         return _hasher.verify(password_hash, password)
     except (VerificationError, InvalidHashError):
@@ -41,6 +43,7 @@ class IssuedToken:
 
 
 def issue_token(settings: Settings, claims: dict[str, Any], ttl: int | None = None) -> IssuedToken:
+    """A signed access token with the claims, valid for `ttl` seconds (default: the setting)."""
     ttl = ttl if ttl is not None else settings.token_ttl_seconds
     now = int(time.time())
     payload = {**claims, "iat": now, "exp": now + ttl}
@@ -48,6 +51,7 @@ def issue_token(settings: Settings, claims: dict[str, Any], ttl: int | None = No
 
 
 def decode_token(settings: Settings, token: str) -> dict[str, Any]:
+    """The token's claims when its signature and expiry hold; Unauthorized otherwise."""
     try:
         return jwt.decode(
             token, settings.secret_key, algorithms=[ALGORITHM], options={"require": ["exp", "sub"]}

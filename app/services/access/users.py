@@ -17,6 +17,7 @@ from app.services.access.tenancy import Tenant, tenant_select
 
 
 async def me(session: AsyncSession, tenant: Tenant) -> MeOut:
+    """The caller: who they are, in which campaign, with which role."""
     campaign = await session.get(Campaign, tenant.campaign_id)
     user = await session.get(User, tenant.user_id) if tenant.user_id else None
     if campaign is None or user is None:
@@ -50,6 +51,7 @@ async def create_user(session: AsyncSession, tenant: Tenant, data: UserCreate) -
 
 
 async def list_users(session: AsyncSession, tenant: Tenant, page: PageParams) -> list[UserOut]:
+    """A page of the campaign's members, by user id."""
     stmt = (
         tenant_select(tenant, Membership, User.id, User.email, User.name, Membership.role)
         .join(User, col(User.id) == Membership.user_id)

@@ -14,6 +14,7 @@ from app.models import Household, Person, Precinct
 from app.pagination import PageParams
 from app.schemas.precincts import PrecinctDetail, PrecinctImportOut, RejectedFeature
 from app.services.access.tenancy import Tenant, tenant_select
+from app.services.geography import queries
 
 _UPSERT = text(
     """
@@ -30,27 +31,8 @@ _UPSERT = text(
     bindparam("wkbs", type_=ARRAY(BYTEA)),
 )
 
-# A point on a boundary shared by two precincts belongs to the one with the smaller code, so the
-# answer never depends on the order rows happen to come in.
-_ASSIGN = """
-    WITH located AS MATERIALIZED (
-        SELECT DISTINCT ON (h.id) h.id, p.id AS precinct_id
-        FROM precinct p
-        CROSS JOIN LATERAL (
-            SELECT h.id FROM household h
-            WHERE h.campaign_id = p.campaign_id AND ST_Intersects(p.geom, h.geom)
-        ) h
-        WHERE p.campaign_id = :cid
-        ORDER BY h.id, p.code, p.id
-    )
-    UPDATE household h SET precinct_id = l.precinct_id, updated_at = now()
-    FROM household h2 LEFT JOIN located l ON l.id = h2.id
-    WHERE h2.campaign_id = :cid AND h2.geom IS NOT NULL
-      AND h.campaign_id = :cid AND h.id = h2.id AND h.precinct_id IS DISTINCT FROM l.precinct_id
-"""
 
-
-async def assign_household_precincts(session: AsyncSession, campaign_id: int) -> None:
+async def assign_household_precincts(session: AsyncSession, tenant: Tenant) -> None:
     """Re-locate every household that has a point, after the precincts changed.
 
     Precincts drive the join, so each polygon is tested against the points in its bounding box
@@ -59,7 +41,7 @@ async def assign_household_precincts(session: AsyncSession, campaign_id: int) ->
     planner on the GiST index when the tables have just been filled.
     """
     await session.execute(text("ANALYZE household, precinct"))
-    await session.execute(text(_ASSIGN), {"cid": campaign_id})
+    await session.execute(text(queries.ASSIGN), {"cid": tenant.campaign_id})
 
 
 def _feature_fields(
@@ -113,7 +95,7 @@ async def import_precincts(
         inserted = (await session.execute(_UPSERT, params)).scalars().all()
         created = sum(1 for i in inserted if i)
         updated = len(inserted) - created
-        await assign_household_precincts(session, tenant.campaign_id)
+        await assign_household_precincts(session, tenant)
     return PrecinctImportOut(created=created, updated=updated, rejected=rejected)
 
 

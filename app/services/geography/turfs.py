@@ -16,6 +16,7 @@ from app.models import Precinct, Turf
 from app.pagination import PageParams
 from app.schemas.turfs import TurfDetail, TurfIn
 from app.services.access.tenancy import Tenant, tenant_select
+from app.services.geography import queries
 
 _FROM_PRECINCTS = text(
     """
@@ -34,21 +35,6 @@ _FROM_GEOMETRY = text(
     """
 )
 
-# Counts and (optionally) geometry of some turfs; households by cover of their point.
-_SUMMARY = """
-    SELECT t.id, t.name, t.precinct_ids, t.created_at, c.households, c.people
-        {geometry}
-    FROM turf t
-    CROSS JOIN LATERAL (
-        SELECT count(DISTINCT h.id) AS households, count(p.id) AS people
-        FROM household h
-        LEFT JOIN person p ON p.campaign_id = h.campaign_id AND p.household_id = h.id
-        WHERE h.campaign_id = t.campaign_id AND ST_Covers(t.geom, h.geom)
-    ) c
-    WHERE t.campaign_id = :cid AND {where}
-    ORDER BY t.id
-    LIMIT :limit
-"""
 _GEOMETRY = f", ST_AsGeoJSON(t.geom, {COORD_DECIMALS}) AS geojson"
 
 
@@ -111,7 +97,8 @@ def _out(row: Row[*tuple[Any, ...]], with_geometry: bool) -> dict[str, Any]:
 async def list_turfs(
     session: AsyncSession, tenant: Tenant, page: PageParams, with_geometry: bool
 ) -> list[dict[str, Any]]:
-    sql = _SUMMARY.format(geometry=_GEOMETRY if with_geometry else "", where="t.id > :after")
+    """A page of turfs with their door counts, as features when `with_geometry` (by id)."""
+    sql = queries.SUMMARY.format(geometry=_GEOMETRY if with_geometry else "", where="t.id > :after")
     params = {"cid": tenant.campaign_id, "after": page.after_id or 0, "limit": page.limit + 1}
     rows = (await session.execute(text(sql), params)).all()
     return [_out(r, with_geometry) for r in rows]
@@ -119,7 +106,7 @@ async def list_turfs(
 
 async def get_turf(session: AsyncSession, tenant: Tenant, turf_id: int) -> TurfDetail:
     """One turf with its counts and GeoJSON geometry."""
-    sql = _SUMMARY.format(geometry=_GEOMETRY, where="t.id = :id")
+    sql = queries.SUMMARY.format(geometry=_GEOMETRY, where="t.id = :id")
     params = {"cid": tenant.campaign_id, "id": turf_id, "limit": 1}
     row = (await session.execute(text(sql), params)).one_or_none()
     if row is None:

@@ -35,6 +35,7 @@ def multipoint(xy: np.ndarray) -> MultiPoint:
 
 
 def polygonal(geom: BaseGeometry) -> BaseGeometry:
+    """The polygonal part of a geometry (lines and points left by clipping dropped)."""
     if geom.geom_type in ("Polygon", "MultiPolygon"):
         return geom
     parts = [g for g in shapely.get_parts(geom) if g.geom_type in ("Polygon", "MultiPolygon")]
@@ -127,6 +128,7 @@ def _attach_orphans(
 
 
 def n_parts(geom: BaseGeometry) -> int:
+    """How many pieces an area is in."""
     return len(shapely.get_parts(geom)) if geom.geom_type == "MultiPolygon" else 1
 
 

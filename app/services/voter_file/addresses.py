@@ -50,11 +50,13 @@ def _fold(value: str) -> str:
 
 @lru_cache(maxsize=65536)
 def street_key(street: str) -> str:
+    """ "Main Street", "MAIN ST." and "main st" are one street: folded, USPS abbreviations."""
     return " ".join(_WORDS.get(word, word) for word in _fold(street).split())
 
 
 @lru_cache(maxsize=65536)
 def unit_key(unit: str) -> str:
+    """ "Apt 2B", "#2b" and "Unit 2-B" are one unit: designators dropped, folded, no spaces."""
     words = _fold(unit).split()
     while words and words[0] in _UNIT_DESIGNATORS:
         words = words[1:]
@@ -69,6 +71,7 @@ def house_key(number: str, suffix: str) -> str:
 
 @lru_cache(maxsize=4096)
 def city_key(city: str) -> str:
+    """A city name folded (case, accents, punctuation, spacing)."""
     return _fold(city)
 
 
@@ -78,6 +81,7 @@ def zip_key(zip_code: str) -> str:
 
 
 def address_key(number: str, suffix: str, street: str, unit: str, city: str, zip_code: str) -> str:
+    """The key that decides who shares a door: house, street, unit, city and ZIP5, normalised."""
     return (
         f"{house_key(number, suffix)}|{street_key(street)}|{unit_key(unit)}"
         f"|{city_key(city)}|{zip_key(zip_code)}"

@@ -39,6 +39,7 @@ class Check:
 
 
 def null_empty(column: pa.Array) -> pa.Array:
+    """Empty cells as nulls: an empty column value means "not given"."""
     return pc.if_else(pc.equal(column, ""), None, column)
 
 

@@ -73,6 +73,7 @@ def _normalise_name(name: str) -> str:
 
 
 def parse_header(raw: bytes) -> Header:
+    """The file's header line as column names; CsvFileError when the file cannot be read."""
     if not raw.strip():
         raise CsvFileError("the file is empty")
     try:

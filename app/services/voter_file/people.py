@@ -94,6 +94,7 @@ async def list_people(
     tag: str | None = None,
     q: str | None = None,
 ) -> list[PersonOut]:
+    """A page of people matching the filters, by id."""
     stmt = _person_select(tenant).order_by(col(Person.id)).limit(page.limit + 1)
     if page.after_id is not None:
         stmt = stmt.where(col(Person.id) > page.after_id)
@@ -118,6 +119,7 @@ async def list_people(
 
 
 async def get_person(session: AsyncSession, tenant: Tenant, person_id: int) -> PersonOut:
+    """One person with their door."""
     row = (
         await session.execute(_person_select(tenant).where(col(Person.id) == person_id))
     ).one_or_none()
@@ -179,5 +181,6 @@ async def add_tag(session: AsyncSession, tenant: Tenant, person_id: int, tag: st
 
 
 async def remove_tag(session: AsyncSession, tenant: Tenant, person_id: int, tag: str) -> PersonOut:
+    """Take a tag off a person (no error when they did not have it)."""
     await _update(session, tenant, person_id, {"tags": func.array_remove(Person.tags, tag)})
     return await get_person(session, tenant, person_id)
