@@ -2,6 +2,8 @@
 
 Entry points:
 - `build.create_walk_list`: select the targets, route them, insert the snapshot.
+- `targeting.NEVER_CANVASSED`, `targeting.filter_predicates`: who a canvass leaves out and the
+  organizer's filters, as SQL predicates (the turf cut counts doors with them too).
 - `serving.payload`, `serving.list_walk_lists`, `serving.visible_lists`, `serving.assign`,
   `serving.delete_walk_list`: who sees which list, the phone payload and its ETag.
 - `progress.progress`: doors attempted, people contacted, results and answers.
@@ -9,6 +11,7 @@ Entry points:
   account.
 - `sheet_pdf.sheet_pdf`: the printed walk sheet.
 
-Pure (no database): `route_planner` and `route_search` (walking order, numpy), and
-`sheet_pdf.render`. The rest touches the database.
+Pure (no database): `route_planner` and `route_search` (walking order, numpy), `targeting`
+(SQL text only), and `sheet_pdf.render`. The rest touches the database; the long SQL is in
+`queries.py`.
 """
