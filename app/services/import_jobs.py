@@ -11,7 +11,7 @@ import logging
 import os
 import tempfile
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from typing import IO, Any
 
@@ -133,17 +133,7 @@ async def run_job(
                 await session.execute(
                     update(ImportJob)
                     .where(col(ImportJob.campaign_id) == campaign_id, col(ImportJob.id) == job_id)
-                    .values(
-                        status="succeeded",
-                        finished_at=datetime.now(UTC),
-                        rows_read=result.rows_read,
-                        created=result.created,
-                        updated=result.updated,
-                        rejected=result.rejected,
-                        duplicates=result.duplicates,
-                        without_precinct=result.without_precinct,
-                        errors=result.errors,
-                    )
+                    .values(status="succeeded", finished_at=datetime.now(UTC), **asdict(result))
                 )
         except CsvFileError as exc:
             await _set(
