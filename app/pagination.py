@@ -42,9 +42,7 @@ def decode_cursor(cursor: str) -> int:
             raise ValueError(cursor)
         return int(value)
     except (ValueError, UnicodeDecodeError, binascii.Error):
-        raise BadRequest(
-            "Invalid cursor", [{"loc": "query.cursor", "message": "invalid cursor"}]
-        ) from None
+        raise BadRequest.on_field("query.cursor", "invalid cursor", "Invalid cursor") from None
 
 
 def page_params(

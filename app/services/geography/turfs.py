@@ -52,12 +52,12 @@ async def owned_precincts(
         ).scalars()
     )
     missing = [
-        {"loc": f"{loc}[{i}]", "message": f"precinct {pid} not found"}
+        (f"{loc}[{i}]", f"precinct {pid} not found")
         for i, pid in enumerate(precinct_ids)
         if pid not in found
     ]
     if missing:
-        raise Unprocessable("Unknown precincts", missing)
+        raise Unprocessable.on_fields("Unknown precincts", missing)
     return ids
 
 
@@ -72,7 +72,7 @@ async def create_turf(session: AsyncSession, tenant: Tenant, data: TurfIn) -> Tu
         try:
             geom = areal_from_geojson(data.geometry, repair=False)
         except GeometryError as exc:
-            raise Unprocessable(str(exc), [{"loc": "body.geometry", "message": str(exc)}]) from None
+            raise Unprocessable.on_field("body.geometry", str(exc)) from None
         turf_id = (
             await session.execute(_FROM_GEOMETRY, params | {"wkb": to_wkb(geom)})
         ).scalar_one()

@@ -148,9 +148,8 @@ async def patch_person(
     values = patch.model_dump(exclude_unset=True)
     nulls = sorted(k for k, v in values.items() if v is None and k in NOT_NULL_FIELDS)
     if nulls:
-        raise Unprocessable(
-            "These fields cannot be null",
-            [{"loc": f"body.{k}", "message": "may not be null"} for k in nulls],
+        raise Unprocessable.on_fields(
+            "These fields cannot be null", [(f"body.{k}", "may not be null") for k in nulls]
         )
     if "tags" in values:
         values["tags"] = sorted(set(values["tags"]))
