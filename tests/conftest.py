@@ -7,7 +7,6 @@ import re
 import time
 import uuid
 from collections.abc import AsyncIterator
-from dataclasses import dataclass
 from typing import Any
 
 import asyncpg
@@ -29,6 +28,15 @@ from app.config import Settings
 from app.main import create_app
 from app.models import Campaign, Membership, Role, User
 from app.services.access.auth import hash_password, issue_token
+from tests.builders import (
+    PASSWORD,
+    AssignedList,
+    CampaignFixture,
+    CampaignWorld,
+    Member,
+    build_assigned_list,
+    build_campaign_world,
+)
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 # The run's start time leads its databases' names, so that a run drops only the leftovers of
@@ -39,7 +47,6 @@ RUN_ID = f"{RUN_STARTED}_" + os.environ.get("PYTEST_XDIST_TESTRUNUID", uuid.uuid
 STALE_AFTER_S = 3 * 3600
 WORKER = os.environ.get("PYTEST_XDIST_WORKER", "main")
 TEMPLATE = f"doorstep_tpl_{RUN_ID}"
-PASSWORD = "correct horse battery"
 
 
 def _base_settings() -> Settings:
@@ -143,28 +150,6 @@ def password_hash() -> str:
     return hash_password(PASSWORD)
 
 
-@dataclass
-class Member:
-    id: int
-    email: str
-    role: Role
-    campaign_id: int
-    headers: dict[str, str]
-
-
-@dataclass
-class CampaignFixture:
-    id: int
-    slug: str
-    admin: Member
-    organizer: Member
-    canvasser: Member
-    data_entry: Member
-
-    def member(self, role: Role) -> Member:
-        return getattr(self, role.value)
-
-
 async def make_campaign(
     sessionmaker: async_sessionmaker[Any], settings: Settings, slug: str, password_hash: str
 ) -> CampaignFixture:
@@ -173,7 +158,8 @@ async def make_campaign(
         campaign = Campaign(slug=slug, name=f"Campaign {slug}")
         session.add(campaign)
         await session.flush()
-        members = {}
+        assert campaign.id is not None
+        members: dict[Role, Member] = {}
         for role in Role:
             email = f"{role.value}@{slug}.test"
             user = User(
@@ -181,14 +167,22 @@ async def make_campaign(
             )
             session.add(user)
             await session.flush()
+            assert user.id is not None
             session.add(Membership(campaign_id=campaign.id, user_id=user.id, role=role.value))
             token = issue_token(
                 settings, {"sub": str(user.id), "cid": campaign.id, "role": role.value}
             )
             headers = {"Authorization": f"Bearer {token.access_token}"}
-            members[role.value] = Member(user.id, email, role, campaign.id, headers)  # type: ignore[arg-type]
+            members[role] = Member(user.id, email, role, campaign.id, headers)
         await session.commit()
-        return CampaignFixture(id=campaign.id, slug=slug, **members)  # type: ignore[arg-type]
+        return CampaignFixture(
+            id=campaign.id,
+            slug=slug,
+            admin=members[Role.admin],
+            organizer=members[Role.organizer],
+            canvasser=members[Role.canvasser],
+            data_entry=members[Role.data_entry],
+        )
 
 
 @pytest.fixture
@@ -204,11 +198,6 @@ async def other(
 ) -> CampaignFixture:
     """A second campaign, for tenant isolation checks."""
     return await make_campaign(sessionmaker, settings, "beta", password_hash)
-
-
-async def sql(connection: AsyncConnection, query: str, **params: Any) -> list[Any]:
-    result = await connection.execute(text(query), params)
-    return list(result.all()) if result.returns_rows else []
 
 
 @pytest.fixture
@@ -246,3 +235,18 @@ async def live_client(
         transport=httpx.ASGITransport(app=app), base_url="http://test"
     ) as c:
         yield c
+
+
+@pytest.fixture
+async def world(client: httpx.AsyncClient, camp: CampaignFixture) -> CampaignWorld:
+    """The campaign world of `camp` (see `builders.build_campaign_world`)."""
+    return await build_campaign_world(client, camp)
+
+
+@pytest.fixture
+async def assigned(
+    client: httpx.AsyncClient, camp: CampaignFixture, world: CampaignWorld
+) -> AssignedList:
+    """A walk list on `world`, assigned to `camp.canvasser`, and the payload their phone
+    pulled."""
+    return await build_assigned_list(client, camp, world)

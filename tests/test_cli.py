@@ -1,15 +1,20 @@
 """The doorstep command against this worker's database (committed data, removed afterwards)."""
 
+import asyncio
 import json
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from sqlalchemy import text
 from typer.testing import CliRunner
 
 from app.cli import cli
 from app.config import get_settings
-from tests.helpers import grid_precincts, voter, voter_csv
+from app.db import make_engine, make_sessionmaker, session_scope
+from tests.builders import grid_precincts, voter, voter_csv
+
+SLUG = "cli-test"
 
 
 @pytest.fixture
@@ -20,50 +25,61 @@ def cli_env(database_url: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[CliR
     get_settings.cache_clear()
 
 
-def test_create_campaign_and_imports(cli_env: CliRunner, tmp_path: Path) -> None:
-    slug = "cli-test"
-    created = cli_env.invoke(
+def create_campaign(runner: CliRunner, admin_email: str) -> tuple[int, str]:
+    """`doorstep create-campaign` for the campaign SLUG: (exit code, output)."""
+    result = runner.invoke(
         cli,
-        ["create-campaign", "--name", "CLI", "--slug", slug,
-         "--admin-email", "cli-admin@x.test", "--admin-password", "long enough"],
-    )  # fmt: skip
+        [
+            *("create-campaign", "--name", "CLI", "--slug", SLUG),
+            *("--admin-email", admin_email, "--admin-password", "long enough"),
+        ],
+    )
+    return result.exit_code, result.output
+
+
+@pytest.fixture
+def campaign(cli_env: CliRunner) -> Iterator[CliRunner]:
+    """The campaign SLUG, made by the command (and removed, with its admin, afterwards)."""
     try:
-        assert created.exit_code == 0, created.output
-        again = cli_env.invoke(
-            cli,
-            ["create-campaign", "--name", "CLI", "--slug", slug,
-             "--admin-email", "other@x.test", "--admin-password", "long enough"],
-        )  # fmt: skip
-        assert again.exit_code == 1 and "already exists" in again.output
-
-        precincts = tmp_path / "p.geojson"
-        precincts.write_text(json.dumps(grid_precincts()))
-        result = cli_env.invoke(
-            cli, ["import-precincts", str(precincts), "--campaign", slug, "--code-property", "code"]
-        )
-        assert result.exit_code == 0, result.output
-        assert "created 2, updated 0, rejected 0" in result.output
-
-        voters = tmp_path / "v.csv"
-        voters.write_bytes(voter_csv([voter("V1"), voter("V2", birth_date="bad")]))
-        result = cli_env.invoke(cli, ["import-voters", str(voters), "--campaign", slug])
-        assert result.exit_code == 0, result.output
-        assert "rows 2: created 1, updated 0, rejected 1" in result.output
-        assert "line 3 birth_date" in result.output
-
-        unknown = cli_env.invoke(cli, ["import-voters", str(voters), "--campaign", "nope"])
-        assert unknown.exit_code == 1 and "no campaign" in unknown.output
+        exit_code, output = create_campaign(cli_env, "cli-admin@x.test")
+        assert exit_code == 0, output
+        yield cli_env
     finally:
-        _drop_campaign(slug)
+        _drop_campaign(SLUG)
+
+
+def test_a_campaign_is_made_once(campaign: CliRunner) -> None:
+    exit_code, output = create_campaign(campaign, "other@x.test")
+    assert exit_code == 1 and "already exists" in output
+
+
+def test_precincts_import_from_a_file(campaign: CliRunner, tmp_path: Path) -> None:
+    precincts = tmp_path / "p.geojson"
+    precincts.write_text(json.dumps(grid_precincts()))
+    result = campaign.invoke(
+        cli, ["import-precincts", str(precincts), "--campaign", SLUG, "--code-property", "code"]
+    )
+    assert result.exit_code == 0, result.output
+    assert "created 2, updated 0, rejected 0" in result.output
+
+
+def test_voters_import_from_a_file_naming_bad_rows(campaign: CliRunner, tmp_path: Path) -> None:
+    voters = tmp_path / "v.csv"
+    voters.write_bytes(voter_csv([voter("V1"), voter("V2", birth_date="bad")]))
+    result = campaign.invoke(cli, ["import-voters", str(voters), "--campaign", SLUG])
+    assert result.exit_code == 0, result.output
+    assert "rows 2: created 1, updated 0, rejected 1" in result.output
+    assert "line 3 birth_date" in result.output
+
+
+def test_an_unknown_campaign_is_an_error(cli_env: CliRunner, tmp_path: Path) -> None:
+    voters = tmp_path / "v.csv"
+    voters.write_bytes(voter_csv([voter("V1")]))
+    unknown = cli_env.invoke(cli, ["import-voters", str(voters), "--campaign", "nope"])
+    assert unknown.exit_code == 1 and "no campaign" in unknown.output
 
 
 def _drop_campaign(slug: str) -> None:
-    import asyncio
-
-    from sqlalchemy import text
-
-    from app.db import make_engine, make_sessionmaker, session_scope
-
     async def drop() -> None:
         engine = make_engine(get_settings())
         async with session_scope(make_sessionmaker(engine)) as session:

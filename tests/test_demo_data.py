@@ -1,75 +1,80 @@
 """The real Cambridge data: precincts import cleanly, and point-in-polygon agrees with the
 city's own ward_precinct column for the address points."""
 
-import csv
 from typing import Any
 
+import pytest
 from httpx import AsyncClient
 from sqlalchemy.ext.asyncio import AsyncConnection, async_sessionmaker
 
 from app.demo import campaign as demo
 from app.demo import canvass as demo_canvass
 from app.demo.canvass import TURF_PRECINCTS
-from tests.conftest import CampaignFixture, sql
-from tests.helpers import API, upload_voters, voter_csv
+from tests.builders import (
+    ADDRESS_VOTER_COLUMNS,
+    API,
+    CampaignFixture,
+    cambridge_addresses,
+    import_cambridge_precincts,
+    sql,
+    upload_voters,
+    voter_csv,
+    voters_at,
+)
 
 
-async def test_demo_addresses_land_in_the_citys_precincts(
-    client: AsyncClient, camp: CampaignFixture, connection: AsyncConnection
+async def test_the_demo_precincts_import_cleanly(
+    client: AsyncClient, camp: CampaignFixture
 ) -> None:
-    collection = {"type": "FeatureCollection", "features": demo.precinct_features()}
-    response = await client.post(
-        f"{API}/precincts/import",
-        params={"code_property": "WardPrecinct", "name_property": "name"},
-        json=collection,
-        headers=camp.organizer.headers,
-    )
+    response = await import_cambridge_precincts(client, camp.organizer.headers)
     assert response.json() == {"created": 33, "updated": 0, "rejected": []}
 
-    with (demo.CAMBRIDGE / "addresses.csv").open(newline="", encoding="utf-8") as f:
-        addresses = list(csv.DictReader(f))
-    # One door per address point (the city's list repeats some addresses at several points),
-    # so that each point is located on its own.
-    rows = [
-        {"voter_id": f"A{i}", "first_name": "Test", "last_name": "Resident", "unit": str(i),
-         "house_number": a["house_number"], "street": a["street"], "city": a["city"],
-         "lon": a["lon"], "lat": a["lat"]}
-        for i, a in enumerate(addresses)
-    ]  # fmt: skip
-    columns = ["voter_id", "first_name", "last_name", "house_number", "street", "unit", "city"]
-    columns += ["lon", "lat"]
-    job = await upload_voters(client, camp.organizer.headers, voter_csv(rows, columns))
-    assert job["status"] == "succeeded" and job["rejected"] == 0, job
 
-    located = dict(
-        await sql(
-            connection,
-            """SELECT pe.external_id, pr.code FROM person pe
-               JOIN household h ON h.campaign_id = pe.campaign_id AND h.id = pe.household_id
-               LEFT JOIN precinct pr ON pr.campaign_id = h.campaign_id AND pr.id = h.precinct_id
-               WHERE pe.campaign_id = :c""",
-            c=camp.id,
-        )
+@pytest.fixture
+async def located(
+    client: AsyncClient, camp: CampaignFixture, connection: AsyncConnection
+) -> dict[str, str | None]:
+    """The real precincts, and a voter at each of the city's address points, a door each (the
+    city's list repeats some addresses at several points): the precinct code each voter was
+    placed in, by voter id."""
+    await import_cambridge_precincts(client, camp.organizer.headers)
+    rows = voters_at(cambridge_addresses(), "A")
+    job = await upload_voters(
+        client, camp.organizer.headers, voter_csv(rows, ADDRESS_VOTER_COLUMNS)
     )
+    assert job["status"] == "succeeded" and job["rejected"] == 0, job
+    placed = await sql(
+        connection,
+        """SELECT pe.external_id, pr.code FROM person pe
+           JOIN household h ON h.campaign_id = pe.campaign_id AND h.id = pe.household_id
+           LEFT JOIN precinct pr ON pr.campaign_id = h.campaign_id AND pr.id = h.precinct_id
+           WHERE pe.campaign_id = :c""",
+        c=camp.id,
+    )
+    return dict(placed)
+
+
+async def test_address_points_land_in_the_citys_own_precincts(
+    located: dict[str, str | None],
+) -> None:
+    addresses = cambridge_addresses()
     expected = {f"A{i}": a["ward_precinct"] or None for i, a in enumerate(addresses)}
     agree = sum(1 for k, code in expected.items() if located[k] == code)
     assert agree / len(expected) >= 0.995, f"{agree} of {len(expected)}"
 
+
+async def test_every_precinct_counts_the_doors_placed_in_it(
+    client: AsyncClient, camp: CampaignFixture, located: dict[str, str | None]
+) -> None:
     listed = await client.get(
         f"{API}/precincts", params={"limit": 100}, headers=camp.organizer.headers
     )
     results = listed.json()["results"]
     assert len(results) == 33
-    assert (
-        sum(p["household_count"] for p in results)
-        == sum(
-            1
-            for c in set((a["house_number"], a["street"]) for a in addresses if a["ward_precinct"])
-            if c
-        )
-        or True
-    )
     assert all(p["person_count"] > 0 for p in results)
+    placed = sum(1 for code in located.values() if code is not None)
+    assert sum(p["household_count"] for p in results) == placed  # a door each
+    assert sum(p["person_count"] for p in results) == placed
 
 
 def test_demo_generator_is_deterministic() -> None:
@@ -84,28 +89,22 @@ async def test_demo_canvass_is_a_working_loop(
     client: AsyncClient, camp: CampaignFixture, sessionmaker: async_sessionmaker[Any]
 ) -> None:
     """The demo's survey, turfs, assigned lists and list code, on its real precincts."""
-    collection = {"type": "FeatureCollection", "features": demo.precinct_features()}
-    params = {"code_property": "WardPrecinct", "name_property": "name"}
-    await client.post(
-        f"{API}/precincts/import", json=collection, params=params, headers=camp.organizer.headers
-    )
-    with (demo.CAMBRIDGE / "addresses.csv").open(newline="", encoding="utf-8") as f:
-        chosen = [a for a in csv.DictReader(f) if a["ward_precinct"] in TURF_PRECINCTS][:60]
-    rows = [{"voter_id": f"D{i}", "first_name": "Pat", "last_name": f"Doe{i}", **{
-             k: a[k] for k in ("house_number", "street", "city", "lon", "lat")}}
-            for i, a in enumerate(chosen)]  # fmt: skip
-    columns = ["voter_id", "first_name", "last_name", "house_number", "street", "city"]
-    await upload_voters(client, camp.organizer.headers, voter_csv(rows, [*columns, "lon", "lat"]))
+    await import_cambridge_precincts(client, camp.organizer.headers)
+    chosen = cambridge_addresses(TURF_PRECINCTS)[:60]
+    rows = voters_at(chosen, "D", door_each=False)
+    await upload_voters(client, camp.organizer.headers, voter_csv(rows, ADDRESS_VOTER_COLUMNS))
 
     async with sessionmaker() as session:
         loaded = await demo_canvass.load_canvass(session, camp.id)
         assert await demo_canvass.load_canvass(session, camp.id) is None  # only once
-        number, code = await demo_canvass.live_list_code(session, camp.slug)  # type: ignore[misc]
-        assert await demo_canvass.live_list_code(session, camp.slug) == (number, code)
+        live = await demo_canvass.live_list_code(session, camp.slug)
+        assert live is not None
+        assert await demo_canvass.live_list_code(session, camp.slug) == live
         await session.commit()
+    number, code = live
     assert loaded is not None and len(loaded["lists"]) == 3
-    assert sum(doors for _, doors in loaded["lists"]) == len({(a["house_number"], a["street"])
-                                                             for a in chosen})  # fmt: skip
+    addresses = {(a["house_number"], a["street"]) for a in chosen}
+    assert sum(doors for _, doors in loaded["lists"]) == len(addresses)
 
     mine = (await client.get(f"{API}/walk_lists", headers=camp.canvasser.headers)).json()
     assert [w["number"] for w in mine["results"]] == [loaded["lists"][0][0]]

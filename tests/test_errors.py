@@ -1,24 +1,29 @@
 """Every error is application/problem+json with a 4xx status for bad input."""
 
+import pytest
 from httpx import AsyncClient
 
-from tests.conftest import CampaignFixture
-from tests.helpers import API
+from tests.builders import API, CampaignFixture
 
 
-async def test_unknown_routes_methods_and_ids(client: AsyncClient, camp: CampaignFixture) -> None:
-    for method, url, status in (
-        ("GET", f"{API}/nothing-here", 404),
-        ("DELETE", f"{API}/precincts", 405),
-        ("GET", f"{API}/people/not-a-number", 422),
-        ("GET", f"{API}/people/99999999", 404),
-        ("GET", f"{API}/imports/99999999", 404),
-    ):
-        response = await client.request(method, url, headers=camp.admin.headers)
-        assert response.status_code == status, (method, url)
-        assert response.headers["content-type"] == "application/problem+json"
-        body = response.json()
-        assert body["status"] == status and body["title"] and body["detail"]
+@pytest.mark.parametrize(
+    ("method", "path", "status"),
+    [
+        pytest.param("GET", "/nothing-here", 404, id="unknown route"),
+        pytest.param("DELETE", "/precincts", 405, id="method not allowed"),
+        pytest.param("GET", "/people/not-a-number", 422, id="an id that is not a number"),
+        pytest.param("GET", "/people/99999999", 404, id="unknown person"),
+        pytest.param("GET", "/imports/99999999", 404, id="unknown import job"),
+    ],
+)
+async def test_unknown_routes_methods_and_ids_are_problems(
+    client: AsyncClient, camp: CampaignFixture, method: str, path: str, status: int
+) -> None:
+    response = await client.request(method, f"{API}{path}", headers=camp.admin.headers)
+    assert response.status_code == status
+    assert response.headers["content-type"] == "application/problem+json"
+    body = response.json()
+    assert body["status"] == status and body["title"] and body["detail"]
 
 
 async def test_wrong_types_name_the_field(client: AsyncClient, camp: CampaignFixture) -> None:
@@ -33,6 +38,9 @@ async def test_wrong_types_name_the_field(client: AsyncClient, camp: CampaignFix
         "body.name",
         "body.password",
     }
+
+
+async def test_a_body_that_is_not_json_is_400(client: AsyncClient, camp: CampaignFixture) -> None:
     not_json = await client.post(
         f"{API}/users",
         content=b"\x00\x01",

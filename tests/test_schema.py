@@ -2,9 +2,11 @@
 published openapi.yaml must be the app's."""
 
 import os
+from typing import Any
 
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
+from sqlalchemy import Connection
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from app.models import metadata
@@ -15,7 +17,7 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
 async def test_models_and_migrations_agree(connection: AsyncConnection) -> None:
-    def diff(sync_connection):  # type: ignore[no-untyped-def]
+    def diff(sync_connection: Connection) -> list[Any]:
         context = MigrationContext.configure(
             sync_connection,
             opts={"include_object": include_object, "compare_type": True},

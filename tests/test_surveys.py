@@ -2,43 +2,17 @@
 
 from typing import Any
 
+import pytest
 from httpx import AsyncClient
 
-from tests.conftest import CampaignFixture
-from tests.helpers import API
+from tests.builders import API, CampaignFixture, create_survey, door_script_survey
 
 
-def doorstep_survey() -> dict[str, Any]:
-    support = [
-        {"label": f"{n} - {label}", "code": str(n), "effects": {"set": {"support_level": n}}}
-        for n, label in enumerate(
-            ["Strong yes", "Lean yes", "Undecided", "Lean no", "Strong no"], 1
-        )
-    ]
-    return {
-        "name": "Door script",
-        "questions": [
-            {"prompt": "Will you support Jane?", "kind": "single_choice", "options": support},
-            {"prompt": "Volunteer?", "kind": "single_choice", "options": [
-                {"label": "Yes", "code": "Y", "effects": {"set": {"is_volunteer": True},
-                                                          "tags_add": ["volunteer-lead"]}},
-                {"label": "No", "code": "N", "effects": {"set": {"is_volunteer": False},
-                                                         "tags_remove": ["volunteer-lead"]}},
-            ]},
-            {"prompt": "Issues?", "kind": "multiple_choice", "options": [
-                {"label": "Housing", "code": "H", "effects": {"set": {"custom:housing": True}}},
-                {"label": "Transit", "code": "T"},
-            ]},
-            {"prompt": "Top issue in your words", "kind": "text",
-             "profile_field": "custom:top_issue"},
-            {"prompt": "Years at this address", "kind": "number"},
-        ],
-    }  # fmt: skip
-
-
-async def test_create_and_read_a_survey(client: AsyncClient, camp: CampaignFixture) -> None:
+async def test_a_new_survey_numbers_its_questions_and_keeps_codes_and_effects(
+    client: AsyncClient, camp: CampaignFixture
+) -> None:
     created = await client.post(
-        f"{API}/surveys", json=doorstep_survey(), headers=camp.organizer.headers
+        f"{API}/surveys", json=door_script_survey(), headers=camp.organizer.headers
     )
     assert created.status_code == 201, created.text
     survey = created.json()
@@ -56,6 +30,11 @@ async def test_create_and_read_a_survey(client: AsyncClient, camp: CampaignFixtu
     option_ids = [o["id"] for q in survey["questions"] for o in q["options"]]
     assert len(set(option_ids)) == len(option_ids) == 9
 
+
+async def test_a_survey_reads_back_whole_and_is_listed_in_short(
+    client: AsyncClient, camp: CampaignFixture
+) -> None:
+    survey = await create_survey(client, camp.organizer.headers)
     fetched = await client.get(f"{API}/surveys/{survey['id']}", headers=camp.admin.headers)
     assert fetched.json() == survey
     listed = (await client.get(f"{API}/surveys", headers=camp.organizer.headers)).json()
@@ -69,55 +48,98 @@ async def test_create_and_read_a_survey(client: AsyncClient, camp: CampaignFixtu
     ]
 
 
-async def test_invalid_surveys_are_422_naming_the_place(
-    client: AsyncClient, camp: CampaignFixture
+def question(**overrides: Any) -> dict[str, Any]:
+    """A valid single-choice question, but for `overrides`."""
+    base = {"prompt": "Q", "kind": "single_choice", "options": [{"label": "A", "code": "1"}]}
+    return base | overrides
+
+
+def one_option(**fields: Any) -> dict[str, Any]:
+    """A survey of one question with one option "A" coded "1", but for `fields`."""
+    return {"name": "x", "questions": [question(options=[{"label": "A", "code": "1", **fields}])]}
+
+
+@pytest.mark.parametrize(
+    ("body", "loc"),
+    [
+        pytest.param({"name": "x", "questions": []}, "body.questions", id="no questions"),
+        pytest.param({"name": "", "questions": [question()]}, "body.name", id="no name"),
+        pytest.param(
+            {"name": "x", "questions": [question(kind="essay")]},
+            "body.questions[0].kind",
+            id="unknown kind",
+        ),
+        pytest.param(
+            {"name": "x", "questions": [question(options=[])]},
+            "body.questions[0]",
+            id="choice without options",
+        ),
+        pytest.param(
+            {"name": "x", "questions": [question(kind="text")]},
+            "body.questions[0]",
+            id="text question with options",
+        ),
+        pytest.param(
+            {
+                "name": "x",
+                "questions": [
+                    question(options=[{"label": "A", "code": "y"}, {"label": "B", "code": "Y"}])
+                ],
+            },
+            "body.questions[0]",
+            id="codes equal but for case",
+        ),
+        pytest.param(
+            {
+                "name": "x",
+                "questions": [question(options=[{"label": "A", "code": "too long code"}])],
+            },
+            "body.questions[0].options[0].code",
+            id="code too long",
+        ),
+        pytest.param(
+            one_option(effects={"set": {"support_level": 7}}),
+            "body.questions[0].options[0].effects",
+            id="support level out of range",
+        ),
+        pytest.param(
+            one_option(effects={"set": {"password": "x"}}),
+            "body.questions[0].options[0].effects",
+            id="sets a field that is not a profile field",
+        ),
+        pytest.param(
+            one_option(effects={"set": {"is_donor": "yes"}}),
+            "body.questions[0].options[0].effects",
+            id="sets a flag to a string",
+        ),
+        pytest.param(
+            one_option(effects={"tags_add": ["a"], "tags_remove": ["a"]}),
+            "body.questions[0].options[0].effects",
+            id="adds and removes one tag",
+        ),
+        pytest.param(
+            {"name": "x", "questions": [{"prompt": "Q", "kind": "text", "profile_field": "phone"}]},
+            "body.questions[0].profile_field",
+            id="text into a field answers may not write",
+        ),
+    ],
+)
+async def test_an_invalid_survey_is_422_naming_the_place(
+    client: AsyncClient, camp: CampaignFixture, body: dict[str, Any], loc: str
 ) -> None:
-    def question(**overrides: Any) -> dict[str, Any]:
-        base = {"prompt": "Q", "kind": "single_choice", "options": [{"label": "A", "code": "1"}]}
-        return {**base, **overrides}
-
-    cases = [
-        ({"name": "x", "questions": []}, "body.questions"),
-        ({"name": "", "questions": [question()]}, "body.name"),
-        ({"name": "x", "questions": [question(kind="essay")]}, "body.questions[0].kind"),
-        ({"name": "x", "questions": [question(options=[])]}, "body.questions[0]"),
-        ({"name": "x", "questions": [question(kind="text")]}, "body.questions[0]"),
-        ({"name": "x", "questions": [question(options=[{"label": "A", "code": "y"},
-                                                        {"label": "B", "code": "Y"}])]},
-         "body.questions[0]"),
-        ({"name": "x", "questions": [question(options=[{"label": "A", "code": "too long code"}])]},
-         "body.questions[0].options[0].code"),
-        ({"name": "x", "questions": [question(options=[
-            {"label": "A", "code": "1", "effects": {"set": {"support_level": 7}}}])]},
-         "body.questions[0].options[0].effects"),
-        ({"name": "x", "questions": [question(options=[
-            {"label": "A", "code": "1", "effects": {"set": {"password": "x"}}}])]},
-         "body.questions[0].options[0].effects"),
-        ({"name": "x", "questions": [question(options=[
-            {"label": "A", "code": "1", "effects": {"set": {"is_donor": "yes"}}}])]},
-         "body.questions[0].options[0].effects"),
-        ({"name": "x", "questions": [question(options=[
-            {"label": "A", "code": "1", "effects": {"tags_add": ["a"], "tags_remove": ["a"]}}])]},
-         "body.questions[0].options[0].effects"),
-        ({"name": "x", "questions": [{"prompt": "Q", "kind": "text", "profile_field": "phone"}]},
-         "body.questions[0].profile_field"),
-    ]  # fmt: skip
-    for body, loc in cases:
-        response = await client.post(f"{API}/surveys", json=body, headers=camp.organizer.headers)
-        assert response.status_code == 422, body
-        assert response.headers["content-type"] == "application/problem+json"
-        assert loc in {e["loc"] for e in response.json()["errors"]}, (loc, response.json())
+    response = await client.post(f"{API}/surveys", json=body, headers=camp.organizer.headers)
+    assert response.status_code == 422, response.text
+    assert response.headers["content-type"] == "application/problem+json"
+    assert loc in {e["loc"] for e in response.json()["errors"]}, response.json()
 
 
-async def test_roles_and_tenancy(
+async def test_only_staff_of_the_campaign_see_and_make_surveys(
     client: AsyncClient, camp: CampaignFixture, other: CampaignFixture
 ) -> None:
-    survey = (
-        await client.post(f"{API}/surveys", json=doorstep_survey(), headers=camp.admin.headers)
-    ).json()
+    survey = await create_survey(client, camp.admin.headers)
     for member in (camp.canvasser, camp.data_entry):
         assert (
-            await client.post(f"{API}/surveys", json=doorstep_survey(), headers=member.headers)
+            await client.post(f"{API}/surveys", json=door_script_survey(), headers=member.headers)
         ).status_code == 403
         assert (await client.get(f"{API}/surveys", headers=member.headers)).status_code == 403
     assert (

@@ -1,237 +1,304 @@
-"""Sync and feedback: the canvass loop end to end, exactly once, event time, bad items."""
+"""Phone sync: the canvass loop end to end, exactly once, event time, bad items alone."""
 
 import asyncio
-import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import pytest
 from httpx import AsyncClient
 
-from tests.conftest import CampaignFixture
-from tests.helpers import API
-from tests.walk_lists.test_walk_lists import build, build_world
+from tests.builders import (
+    API,
+    AssignedList,
+    CampaignFixture,
+    build_assigned_list,
+    build_walk_list,
+    read_contacts,
+    read_person,
+    send_sync,
+    survey_option,
+    sync_item,
+)
 
 
-def item(
-    walk_list: dict, stop: dict, person: dict | None, result: str = "canvassed", **extra: Any
-) -> dict:
-    body = {
-        "client_id": str(uuid.uuid4()),
-        "walk_list_id": walk_list["id"],
-        "household_id": stop["household_id"],
-        "person_id": person["id"] if person else None,
-        "result": result,
-        "knocked_at": datetime.now(UTC).isoformat(),
-        "responses": [],
-    }
-    return body | extra
+@dataclass
+class Knocks:
+    """One synced batch: Amy canvassed (strong yes, volunteers, "Bike lanes", a note and a
+    place), nobody home at Dot's door, and Eve moved."""
+
+    amy: dict
+    dot: dict
+    eve: dict
+    question_ids: set[int]
+    results: list[dict]
 
 
-def option(survey: dict, number: int, code: str) -> tuple[int, int]:
-    question = survey["questions"][number - 1]
-    return question["id"], next(o["id"] for o in question["options"] if o["code"] == code)
-
-
-async def ready(client: AsyncClient, camp: CampaignFixture) -> tuple[dict, dict, dict]:
-    world = await build_world(client, camp)
-    walk_list = (await build(client, camp, world)).json()
-    assign = {"user_ids": [camp.canvasser.id]}
-    url = f"{API}/walk_lists/{walk_list['id']}"
-    await client.post(f"{url}/assignments", json=assign, headers=camp.organizer.headers)
-    payload = (
-        await client.get(f"{API}/walk_lists/{walk_list['id']}", headers=camp.canvasser.headers)
-    ).json()
-    return world, walk_list, payload
-
-
-async def person(client: AsyncClient, camp: CampaignFixture, person_id: int) -> dict:
-    return (await client.get(f"{API}/people/{person_id}", headers=camp.organizer.headers)).json()
-
-
-async def test_the_loop_answers_change_profiles_and_the_next_list(
-    client: AsyncClient, camp: CampaignFixture
-) -> None:
-    world, walk_list, payload = await ready(client, camp)
-    survey = world["survey"]
-    dot_stop, eli_stop = payload["stops"][0], payload["stops"][1]
-    dot, eli = dot_stop["people"][0], eli_stop["people"][0]
-    q1, strong_yes = option(survey, 1, "1")
-    q2, volunteer_yes = option(survey, 2, "Y")
+@pytest.fixture
+async def knocks(client: AsyncClient, camp: CampaignFixture, assigned: AssignedList) -> Knocks:
+    walk_list, survey = assigned.walk_list, assigned.survey
+    q1, strong_yes = survey_option(survey, 1, "1")
+    q2, volunteer_yes = survey_option(survey, 2, "Y")
     q4 = survey["questions"][3]["id"]
-    moved_stop = payload["stops"][3]
+    (amy_door, amy), (dot_door, dot) = assigned.door_of("Amy"), assigned.door_of("Dot")
+    eve_door, eve = assigned.door_of("Eve")
+    answers = [
+        {"question_id": q1, "option_ids": [strong_yes]},
+        {"question_id": q2, "option_ids": [volunteer_yes]},
+        {"question_id": q4, "text": "Bike lanes"},
+    ]
     items = [
-        item(walk_list, dot_stop, dot, responses=[
-            {"question_id": q1, "option_ids": [strong_yes]},
-            {"question_id": q2, "option_ids": [volunteer_yes]},
-            {"question_id": q4, "text": "Bike lanes"},
-        ], note="Friendly", location={"lon": -71.095, "lat": 42.375}),
-        item(walk_list, eli_stop, None, "not_home"),
-        item(walk_list, moved_stop, moved_stop["people"][0], "moved"),
-    ]  # fmt: skip
-    response = await client.post(
-        f"{API}/sync", json={"results": items}, headers=camp.canvasser.headers
-    )
+        sync_item(
+            walk_list,
+            amy_door,
+            amy,
+            responses=answers,
+            note="Friendly",
+            location={"lon": -71.095, "lat": 42.375},
+        ),
+        sync_item(walk_list, dot_door, None, "not_home"),
+        sync_item(walk_list, eve_door, eve, "moved"),
+    ]
+    response = await send_sync(client, camp.canvasser.headers, items)
     assert response.status_code == 200, response.text
-    results = response.json()["results"]
-    assert [r["status"] for r in results] == ["created", "created", "created"]
+    return Knocks(amy, dot, eve, {q1, q2, q4}, response.json()["results"])
 
-    profile = await person(client, camp, dot["id"])
+
+async def test_each_knock_of_a_batch_is_created(knocks: Knocks) -> None:
+    assert [r["status"] for r in knocks.results] == ["created", "created", "created"]
+
+
+async def test_answers_at_the_door_change_the_profile(
+    client: AsyncClient, camp: CampaignFixture, knocks: Knocks
+) -> None:
+    profile = await read_person(client, camp, knocks.amy["id"])
     assert profile["support_level"] == 1 and profile["is_volunteer"] is True
     assert profile["tags"] == ["volunteer-lead"]
     assert profile["custom_fields"]["top_issue"] == "Bike lanes"
     assert profile["last_contacted_at"] is not None
-    assert (await person(client, camp, moved_stop["people"][0]["id"]))["moved"] is True
-    assert (await person(client, camp, eli["id"]))["last_contacted_at"] is not None
 
-    history = (
-        await client.get(f"{API}/people/{dot['id']}/contacts", headers=camp.organizer.headers)
-    ).json()
-    [contact] = history["results"]
+
+async def test_a_moved_result_marks_the_person_moved(
+    client: AsyncClient, camp: CampaignFixture, knocks: Knocks
+) -> None:
+    assert (await read_person(client, camp, knocks.eve["id"]))["moved"] is True
+
+
+async def test_nobody_home_is_a_contact_of_the_people_at_the_door(
+    client: AsyncClient, camp: CampaignFixture, knocks: Knocks
+) -> None:
+    assert (await read_person(client, camp, knocks.dot["id"]))["last_contacted_at"] is not None
+    [contact] = await read_contacts(client, camp, knocks.dot["id"])
+    assert contact["result"] == "not_home"
+
+
+async def test_the_contact_keeps_its_note_canvasser_and_answers(
+    client: AsyncClient, camp: CampaignFixture, knocks: Knocks
+) -> None:
+    [contact] = await read_contacts(client, camp, knocks.amy["id"])
     assert contact["source"] == "app" and contact["note"] == "Friendly"
     assert contact["canvasser"] == {"id": camp.canvasser.id, "name": "Canvasser of alpha"}
-    assert {r["question_id"] for r in contact["responses"]} == {q1, q2, q4}
-    door = (
-        await client.get(f"{API}/people/{eli['id']}/contacts", headers=camp.organizer.headers)
-    ).json()
-    assert door["results"][0]["result"] == "not_home"
-
-    # The next list: the volunteer, the moved person and everyone just contacted are left out.
-    next_list = (await build(client, camp, world)).json()
-    assert next_list["person_count"] == walk_list["person_count"] - 3
-    relaxed = (await build(client, camp, world, not_contacted_days=0)).json()
-    names = {p["first_name"] for s in (await client.get(f"{API}/walk_lists/{relaxed['id']}",
-             headers=camp.organizer.headers)).json()["stops"] for p in s["people"]}  # fmt: skip
-    assert dot["first_name"] not in names and moved_stop["people"][0]["first_name"] not in names
-    assert eli["first_name"] in names
+    assert {r["question_id"] for r in contact["responses"]} == knocks.question_ids
 
 
-async def test_exactly_once_on_retries(client: AsyncClient, camp: CampaignFixture) -> None:
-    _, walk_list, payload = await ready(client, camp)
-    stop = payload["stops"][0]
-    batch = [item(walk_list, stop, stop["people"][0]) for _ in range(3)]
+async def test_the_next_list_leaves_out_the_volunteer_the_moved_and_the_just_contacted(
+    client: AsyncClient, camp: CampaignFixture, assigned: AssignedList, knocks: Knocks
+) -> None:
+    next_list = await build_walk_list(client, camp, assigned.world)
+    assert next_list["person_count"] == assigned.walk_list["person_count"] - 3
+
+
+async def test_a_list_of_the_contacted_too_still_leaves_out_the_volunteer_and_the_moved(
+    client: AsyncClient, camp: CampaignFixture, assigned: AssignedList, knocks: Knocks
+) -> None:
+    relaxed = await build_walk_list(client, camp, assigned.world, not_contacted_days=0)
+    payload = await client.get(f"{API}/walk_lists/{relaxed['id']}", headers=camp.organizer.headers)
+    names = {p["first_name"] for s in payload.json()["stops"] for p in s["people"]}
+    assert "Amy" not in names and "Eve" not in names
+    assert "Dot" in names
+
+
+async def test_exactly_once_on_retries(
+    client: AsyncClient, camp: CampaignFixture, assigned: AssignedList
+) -> None:
+    stop = assigned.stops[0]
+    batch = [sync_item(assigned.walk_list, stop, stop["people"][0]) for _ in range(3)]
     batch.append(dict(batch[0]))  # the same client_id twice in one batch
-    first = (
-        await client.post(f"{API}/sync", json={"results": batch}, headers=camp.canvasser.headers)
-    ).json()
-    assert [r["status"] for r in first["results"]] == ["created", "created", "created", "duplicate"]
-    assert first["results"][3]["contact_id"] == first["results"][0]["contact_id"]
-    again = (
-        await client.post(f"{API}/sync", json={"results": batch}, headers=camp.canvasser.headers)
-    ).json()
-    assert [r["status"] for r in again["results"]] == ["duplicate"] * 4
-    assert [r["contact_id"] for r in again["results"]] == [
-        r["contact_id"] for r in first["results"]
-    ]
+    first = (await send_sync(client, camp.canvasser.headers, batch)).json()["results"]
+    assert [r["status"] for r in first] == ["created", "created", "created", "duplicate"]
+    assert first[3]["contact_id"] == first[0]["contact_id"]
+    again = (await send_sync(client, camp.canvasser.headers, batch)).json()["results"]
+    assert [r["status"] for r in again] == ["duplicate"] * 4
+    assert [r["contact_id"] for r in again] == [r["contact_id"] for r in first]
 
 
 async def test_exactly_once_under_concurrency(
     live_client: AsyncClient, live_camp: CampaignFixture
 ) -> None:
     """The same batch sent 10 times at once, on separate connections and transactions."""
-    _, walk_list, payload = await ready(live_client, live_camp)
-    stop = payload["stops"][0]
-    batch = [item(walk_list, stop, stop["people"][0]) for _ in range(5)]
-    sends = [
-        live_client.post(
-            f"{API}/sync", json={"results": batch}, headers=live_camp.canvasser.headers
-        )
-        for _ in range(10)
-    ]
+    assigned = await build_assigned_list(live_client, live_camp)
+    stop = assigned.stops[0]
+    batch = [sync_item(assigned.walk_list, stop, stop["people"][0]) for _ in range(5)]
+    sends = [send_sync(live_client, live_camp.canvasser.headers, batch) for _ in range(10)]
     answers = [r.json()["results"] for r in await asyncio.gather(*sends)]
     for position in range(5):
         statuses = [a[position]["status"] for a in answers]
         assert statuses.count("created") == 1 and statuses.count("duplicate") == 9
         assert len({a[position]["contact_id"] for a in answers}) == 1
-    history = (await live_client.get(f"{API}/people/{stop['people'][0]['id']}/contacts",
-                                     headers=live_camp.organizer.headers)).json()  # fmt: skip
-    assert len(history["results"]) == 5
+    assert len(await read_contacts(live_client, live_camp, stop["people"][0]["id"])) == 5
 
 
-async def test_event_time_wins_over_arrival(client: AsyncClient, camp: CampaignFixture) -> None:
-    world, walk_list, payload = await ready(client, camp)
-    stop = payload["stops"][0]
-    target = stop["people"][0]
-    q1, lean_no = option(world["survey"], 1, "4")
-    _, strong_yes = option(world["survey"], 1, "1")
-    now = datetime.now(UTC)
-    newer = item(walk_list, stop, target, knocked_at=now.isoformat(),
-                 responses=[{"question_id": q1, "option_ids": [lean_no]}])  # fmt: skip
-    older = item(walk_list, stop, target, knocked_at=(now - timedelta(hours=3)).isoformat(),
-                 responses=[{"question_id": q1, "option_ids": [strong_yes]}])  # fmt: skip
-    for body in (newer, older):
-        response = await client.post(
-            f"{API}/sync", json={"results": [body]}, headers=camp.canvasser.headers
-        )
-        assert response.json()["results"][0]["status"] == "created"
-    assert (await person(client, camp, target["id"]))["support_level"] == 4
-    history = (
-        await client.get(f"{API}/people/{target['id']}/contacts", headers=camp.organizer.headers)
-    ).json()
-    assert len(history["results"]) == 2  # both kept as history
-
-
-async def test_bad_items_are_rejected_alone(
-    client: AsyncClient, camp: CampaignFixture, other: CampaignFixture
+async def test_event_time_wins_over_arrival(
+    client: AsyncClient, camp: CampaignFixture, assigned: AssignedList
 ) -> None:
-    world, walk_list, payload = await ready(client, camp)
-    survey = world["survey"]
-    stop, other_stop = payload["stops"][0], payload["stops"][1]
-    q1, yes = option(survey, 1, "1")
-    q2, volunteer_yes = option(survey, 2, "Y")
-    q5 = survey["questions"][4]["id"]
-    future = (datetime.now(UTC) + timedelta(hours=1)).isoformat()
-    someone = stop["people"][0]
+    stop = assigned.stops[0]
+    target = stop["people"][0]
+    q1, lean_no = survey_option(assigned.survey, 1, "4")
+    _, strong_yes = survey_option(assigned.survey, 1, "1")
+    now = datetime.now(UTC)
 
-    def answer(question_id: int, **fields: Any) -> list[dict[str, Any]]:
-        return [{"question_id": question_id, **fields}]
+    def knock(at: datetime, option_id: int) -> dict:
+        responses = [{"question_id": q1, "option_ids": [option_id]}]
+        return sync_item(
+            assigned.walk_list, stop, target, knocked_at=at.isoformat(), responses=responses
+        )
 
-    items = [
-        item(walk_list, stop, someone),
-        item(walk_list, stop, other_stop["people"][0]),  # not at this door
-        item(walk_list, stop, stop["people"][0], knocked_at=future),
-        item(walk_list, stop, someone, responses=answer(q1, option_ids=[volunteer_yes])),
-        item(walk_list, stop, someone, responses=answer(999999, option_ids=[yes])),
-        item(walk_list, stop, someone, responses=answer(q5, text="ten")),
-        item(walk_list, stop, stop["people"][0], client_id="not-a-uuid"),
-        item(walk_list, stop, stop["people"][0], result="abducted"),
-        item(walk_list, stop, stop["people"][0], walk_list_id=999999),
-        item(walk_list, {"household_id": 999999}, None),
-        "not even an object",
-        item(walk_list, stop, stop["people"][0], knocked_at="2026-01-01T10:00:00"),  # no offset
-        item(walk_list, stop, someone,
-             responses=answer(q2, option_ids=[volunteer_yes, volunteer_yes + 1])),
-    ]  # fmt: skip
-    response = await client.post(
-        f"{API}/sync", json={"results": items}, headers=camp.canvasser.headers
-    )
+    newer, older = knock(now, lean_no), knock(now - timedelta(hours=3), strong_yes)
+    for body in (newer, older):
+        response = await send_sync(client, camp.canvasser.headers, [body])
+        assert response.json()["results"][0]["status"] == "created"
+    assert (await read_person(client, camp, target["id"]))["support_level"] == 4
+    assert len(await read_contacts(client, camp, target["id"])) == 2  # both kept as history
+
+
+@dataclass
+class Door:
+    """The first door of the assigned list and its first person, which bad items are about."""
+
+    assigned: AssignedList
+
+    @property
+    def stop(self) -> dict:
+        return self.assigned.stops[0]
+
+    @property
+    def someone(self) -> dict:
+        return self.stop["people"][0]
+
+    @property
+    def neighbour(self) -> dict:
+        """A person at the next door."""
+        return self.assigned.stops[1]["people"][0]
+
+    def item(self, **extra: Any) -> dict:
+        return sync_item(self.assigned.walk_list, self.stop, self.someone, **extra)
+
+    def answer(self, number: int, **fields: Any) -> dict:
+        """An item with one answer, to question `number`."""
+        question_id = self.assigned.survey["questions"][number - 1]["id"]
+        return self.item(responses=[{"question_id": question_id, **fields}])
+
+    def options(self, number: int, *codes: str) -> list[int]:
+        """The ids of these options of question `number`."""
+        return [survey_option(self.assigned.survey, number, code)[1] for code in codes]
+
+
+def in_an_hour() -> str:
+    return (datetime.now(UTC) + timedelta(hours=1)).isoformat()
+
+
+@pytest.mark.parametrize(
+    ("bad_item", "loc"),
+    [
+        pytest.param(
+            lambda door: door.item(person_id=door.neighbour["id"]),
+            "person_id",
+            id="person not at this door",
+        ),
+        pytest.param(
+            lambda door: door.item(knocked_at=in_an_hour()),
+            "knocked_at",
+            id="knocked in the future",
+        ),
+        pytest.param(
+            lambda door: door.item(knocked_at="2026-01-01T10:00:00"),
+            "knocked_at",
+            id="knocked_at without a time zone",
+        ),
+        pytest.param(
+            lambda door: door.answer(1, option_ids=door.options(2, "Y")),
+            "responses[0].option_ids",
+            id="an option of another question",
+        ),
+        pytest.param(
+            lambda door: door.answer(2, option_ids=door.options(2, "Y", "N")),
+            "responses[0].option_ids",
+            id="two options to a single choice",
+        ),
+        pytest.param(
+            lambda door: door.item(
+                responses=[{"question_id": 999999, "option_ids": door.options(1, "1")}]
+            ),
+            "responses[0].question_id",
+            id="unknown question",
+        ),
+        pytest.param(
+            lambda door: door.answer(5, text="ten"),
+            "responses[0].number",
+            id="words for a number question",
+        ),
+        pytest.param(
+            lambda door: door.item(client_id="not-a-uuid"), "client_id", id="client_id not a UUID"
+        ),
+        pytest.param(lambda door: door.item(result="abducted"), "result", id="unknown result"),
+        pytest.param(
+            lambda door: door.item(walk_list_id=999999), "walk_list_id", id="unknown walk list"
+        ),
+        pytest.param(
+            lambda door: sync_item(door.assigned.walk_list, {"household_id": 999999}, None),
+            "household_id",
+            id="door not on the list",
+        ),
+        pytest.param(lambda door: "not even an object", "", id="not an object"),
+    ],
+)
+async def test_a_bad_item_is_rejected_alone(
+    client: AsyncClient,
+    camp: CampaignFixture,
+    assigned: AssignedList,
+    bad_item: Callable[[Door], Any],
+    loc: str,
+) -> None:
+    door = Door(assigned)
+    bad = bad_item(door)
+    response = await send_sync(client, camp.canvasser.headers, [door.item(), bad])
     assert response.status_code == 200, response.text
-    results = response.json()["results"]
-    assert len(results) == len(items)
-    assert results[0]["status"] == "created"
-    assert all(r["status"] == "rejected" and r["errors"] for r in results[1:])
-    locs = [r["errors"][0]["loc"] for r in results[1:]]
-    assert locs[:4] == [
-        "person_id",
-        "knocked_at",
-        "responses[0].option_ids",
-        "responses[0].question_id",
-    ]
-    assert locs[4] == "responses[0].number"
-    assert locs[5] == "client_id" and locs[6] == "result"
-    assert locs[7] == "walk_list_id" and locs[8] == "household_id"
-    assert results[6]["client_id"] == "not-a-uuid" and results[10]["client_id"] is None
+    good_result, bad_result = response.json()["results"]
+    assert good_result["status"] == "created"
+    assert bad_result["status"] == "rejected" and bad_result["contact_id"] is None
+    assert bad_result["errors"][0]["loc"] == loc, bad_result
+    assert bad_result["client_id"] == (bad["client_id"] if isinstance(bad, dict) else None)
 
-    too_many = [item(walk_list, stop, None) for _ in range(501)]
-    big = await client.post(
-        f"{API}/sync", json={"results": too_many}, headers=camp.canvasser.headers
-    )
-    assert big.status_code == 413
 
-    # Lists the caller may not use: another canvasser's, another campaign's.
-    foreign = await client.post(f"{API}/sync", json={"results": [item(walk_list, stop, None)]},
-                                headers=other.canvasser.headers)  # fmt: skip
+async def test_more_than_500_items_is_413(
+    client: AsyncClient, camp: CampaignFixture, assigned: AssignedList
+) -> None:
+    too_many = [sync_item(assigned.walk_list, assigned.stops[0], None) for _ in range(501)]
+    assert (await send_sync(client, camp.canvasser.headers, too_many)).status_code == 413
+
+
+async def test_a_list_of_another_campaign_is_refused_per_item(
+    client: AsyncClient, other: CampaignFixture, assigned: AssignedList
+) -> None:
+    knock = sync_item(assigned.walk_list, assigned.stops[0], None)
+    foreign = await send_sync(client, other.canvasser.headers, [knock])
     assert foreign.json()["results"][0]["errors"][0]["loc"] == "walk_list_id"
-    assert (await client.get(f"{API}/people/{stop['people'][0]['id']}/contacts",
-                             headers=other.admin.headers)).status_code == 404  # fmt: skip
-    assert (await client.get(f"{API}/people/{stop['people'][0]['id']}/contacts",
-                             headers=camp.canvasser.headers)).status_code == 403  # fmt: skip
+
+
+async def test_contact_history_is_for_staff_of_the_campaign(
+    client: AsyncClient, camp: CampaignFixture, other: CampaignFixture, assigned: AssignedList
+) -> None:
+    url = f"{API}/people/{assigned.stops[0]['people'][0]['id']}/contacts"
+    assert (await client.get(url, headers=other.admin.headers)).status_code == 404
+    assert (await client.get(url, headers=camp.canvasser.headers)).status_code == 403

@@ -22,25 +22,25 @@ def _area(kind: str, size_m: float) -> shapely.Polygon:
     s = size_m * DEG
     sx = s / np.cos(np.radians(LAT0))
     x0, y0 = LON0, LAT0
+
+    def polygon(*corners: tuple[float, float]) -> shapely.Polygon:
+        """Corners given as fractions of the square's side."""
+        return shapely.Polygon([(x0 + fx * sx, y0 + fy * s) for fx, fy in corners])
+
     if kind == "square":
         return shapely.box(x0, y0, x0 + sx, y0 + s)
     if kind == "triangle":
-        return shapely.Polygon([(x0, y0), (x0 + sx, y0), (x0 + sx / 3, y0 + s)])
+        return polygon((0, 0), (1, 0), (1 / 3, 1))
     if kind == "L":
-        return shapely.Polygon(
-            [(x0, y0), (x0 + sx, y0), (x0 + sx, y0 + s / 3), (x0 + sx / 3, y0 + s / 3),
-             (x0 + sx / 3, y0 + s), (x0, y0 + s)]
-        )  # fmt: skip
+        return polygon((0, 0), (1, 0), (1, 1 / 3), (1 / 3, 1 / 3), (1 / 3, 1), (0, 1))
     if kind == "donut":  # a one-piece area around a pond
         return shapely.box(x0, y0, x0 + sx, y0 + s).difference(
             shapely.box(x0 + sx / 3, y0 + s / 3, x0 + 2 * sx / 3, y0 + 2 * s / 3)
         )
     if kind == "U":
-        return shapely.Polygon(
-            [(x0, y0), (x0 + sx, y0), (x0 + sx, y0 + s), (x0 + 2 * sx / 3, y0 + s),
-             (x0 + 2 * sx / 3, y0 + s / 4), (x0 + sx / 3, y0 + s / 4), (x0 + sx / 3, y0 + s),
-             (x0, y0 + s)]
-        )  # fmt: skip
+        return polygon(
+            (0, 0), (1, 0), (1, 1), (2 / 3, 1), (2 / 3, 1 / 4), (1 / 3, 1 / 4), (1 / 3, 1), (0, 1)
+        )
     raise AssertionError(kind)
 
 
@@ -143,8 +143,10 @@ def test_boundary_and_stacked_points():
     minx, miny, maxx, maxy = area.bounds
     rng = np.random.default_rng(7)
     lon = np.concatenate([rng.uniform(minx, maxx, 200), [minx, maxx, minx], np.full(40, minx)])
-    lat = np.concatenate([rng.uniform(miny, maxy, 200), [miny, maxy, (miny + maxy) / 2],
-                          np.full(40, miny + (maxy - miny) / 3)])  # fmt: skip
+    edge = [miny, maxy, (miny + maxy) / 2]
+    lat = np.concatenate(
+        [rng.uniform(miny, maxy, 200), edge, np.full(40, miny + (maxy - miny) / 3)]
+    )
     result = cut_turfs(lon, lat, area, 4)
     _check(lon, lat, area, 4, result)
     assert result.metrics["largest_stack"] == 40
@@ -241,6 +243,6 @@ def test_doors_on_a_grid(nx, ny, step, k):
     diagonal neighbours meet only at a corner, and their edges are not exactly noded."""
     gx, gy = np.meshgrid(np.arange(nx), np.arange(ny))
     lon, lat = LON0 + gx.ravel() * step, LAT0 + gy.ravel() * step
-    area = shapely.box(lon.min() - step / 2, lat.min() - step / 2,
-                       lon.max() + step / 2, lat.max() + step / 2)  # fmt: skip
+    half = step / 2
+    area = shapely.box(lon.min() - half, lat.min() - half, lon.max() + half, lat.max() + half)
     _check(lon, lat, area, k, cut_turfs(lon, lat, area, k))
