@@ -24,6 +24,8 @@ INSERT_TARGETS = """
                                          CAST(:households AS bigint[]), CAST(:people AS bigint[]))
 """
 
+# The list as it stands now: people who have since died, moved, asked not to be contacted, or
+# whose door turned out a wrong address, drop out at the next pull (their lines stay numbered).
 PAYLOAD_PEOPLE = """
     SELECT t.seq, t.line, t.household_id, h.house_number, h.house_suffix, h.street, h.unit,
            ST_X(h.geom) AS lon, ST_Y(h.geom) AS lat,
@@ -32,7 +34,7 @@ PAYLOAD_PEOPLE = """
     FROM walk_list_target t
     JOIN household h ON h.campaign_id = t.campaign_id AND h.id = t.household_id
     JOIN person p ON p.campaign_id = t.campaign_id AND p.id = t.person_id
-    WHERE t.campaign_id = :cid AND t.walk_list_id = :id
+    WHERE t.campaign_id = :cid AND t.walk_list_id = :id AND {never_canvassed}
     ORDER BY t.line
 """
 

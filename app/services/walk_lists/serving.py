@@ -24,6 +24,7 @@ from app.services.access.tenancy import Tenant, get_owned, tenant_select
 from app.services.surveys import get_survey
 from app.services.voter_file.people import age_on
 from app.services.walk_lists import queries
+from app.services.walk_lists.targeting import NEVER_CANVASSED
 
 SelectT = TypeVar("SelectT", bound=Select[*tuple[Any, ...]])
 
@@ -87,7 +88,8 @@ async def payload_of(session: AsyncSession, tenant: Tenant, walk_list: WalkList)
     survey = await get_survey(session, tenant, walk_list.survey_id)
     rows = (
         await session.execute(
-            text(queries.PAYLOAD_PEOPLE), {"cid": tenant.campaign_id, "id": walk_list.id}
+            text(queries.PAYLOAD_PEOPLE.format(never_canvassed=NEVER_CANVASSED)),
+            {"cid": tenant.campaign_id, "id": walk_list.id},
         )
     ).all()
     today = date.today()
