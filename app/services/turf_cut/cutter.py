@@ -29,6 +29,7 @@ from shapely.geometry import MultiPolygon
 from shapely.geometry.base import BaseGeometry
 
 from app.geo import Projection
+from app.services.turf_cut.budget import UNLIMITED, CutBudget
 from app.services.turf_cut.metrics import CutFigures, cut_metrics
 from app.services.turf_cut.partition import partition
 from app.services.turf_cut.repair import LocationGraph, merge_strays, rebalance
@@ -41,6 +42,9 @@ from app.services.turf_cut.shapes import (
 from app.services.walk_lists.route_planner import RouteSettings, plan_route
 
 ROUTE_SETTINGS = RouteSettings(effort=0.0)
+# Turfs are walked by one canvasser in a shift: a cut into more is a mistake (5000 turfs of a
+# 20,000-door city), and the repairs grow with the turf count.
+MAX_TURFS = 1000
 
 
 class TurfCountError(ValueError):
@@ -80,6 +84,10 @@ def _validate(lon: np.ndarray, lat: np.ndarray, area: BaseGeometry, turf_count: 
         raise ValueError("the area holds no doors")
     if not (np.isfinite(lon).all() and np.isfinite(lat).all()):
         raise ValueError("door coordinates must be finite numbers")
+    if turf_count > MAX_TURFS:
+        raise TurfCountError(
+            f"at most {MAX_TURFS} turfs per cut; cut a smaller area, or into fewer turfs"
+        )
     if turf_count > len(lon):
         raise TurfCountError(
             f"turf_count ({turf_count}) is larger than the number of doors ({len(lon)})"
@@ -101,13 +109,20 @@ def _validate(lon: np.ndarray, lat: np.ndarray, area: BaseGeometry, turf_count: 
 # The cut
 
 
-def cut_turfs(lon: np.ndarray, lat: np.ndarray, area: BaseGeometry, turf_count: int) -> CutResult:
+def cut_turfs(
+    lon: np.ndarray,
+    lat: np.ndarray,
+    area: BaseGeometry,
+    turf_count: int,
+    budget: CutBudget = UNLIMITED,
+) -> CutResult:
     """Split the doors at (lon, lat) (WGS84 degrees, one entry per door; doors of one building
     share a point) inside `area` (Polygon/MultiPolygon, lon/lat) into `turf_count` turfs.
 
-    Raises TurfCountError (a ValueError) for turf_count < 1 or above the number of doors or of
-    distinct door points; ValueError for no doors, doors outside the area, and an empty or
-    invalid area. The message says why.
+    Raises TurfCountError (a ValueError) for turf_count < 1, above MAX_TURFS, or above the
+    number of doors or of distinct door points; ValueError for no doors, doors outside the
+    area, and an empty or invalid area. The message says why. CutStopped when the `budget`
+    runs out or is cancelled.
     """
     lon = np.asarray(lon, dtype=float).ravel()
     lat = np.asarray(lat, dtype=float).ravel()
@@ -129,7 +144,7 @@ def cut_turfs(lon: np.ndarray, lat: np.ndarray, area: BaseGeometry, turf_count: 
     xy = proj.forward(keys)
     w = counts.astype(np.int64)
 
-    label, building_turfs = partition(xy, w, k)
+    label, building_turfs = partition(xy, w, k, budget)
 
     area_m = shapely.transform(area, proj.forward)
     if not area_m.is_valid:  # pragma: no cover - rounding in the (linear) projection
@@ -137,13 +152,14 @@ def cut_turfs(lon: np.ndarray, lat: np.ndarray, area: BaseGeometry, turf_count: 
     cell_of = cells(xy, area_m)
     if k > 1:
         graph = LocationGraph(adjacency(xy, cell_of, area_m))
-        merge_strays(graph, w, label, k, building_turfs)
-        rebalance(graph, xy, w, label, k, building_turfs)
+        merge_strays(graph, w, label, k, building_turfs, budget)
+        rebalance(graph, xy, w, label, k, building_turfs, budget)
     geoms_m = turf_geometries(cell_of, xy, label, k, area_m)
 
     door_label = label[inverse]
     turfs: list[CutTurf] = []
     for t in range(k):
+        budget.check()
         doors = np.flatnonzero(door_label == t)
         g_m = geoms_m[t]
         a, p = float(g_m.area), float(g_m.length)

@@ -25,6 +25,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from app.services.turf_cut.budget import UNLIMITED, CutBudget
+
 _LEAF_TURFS = 8  # turfs per region of the balanced Lloyd step
 _LLOYD_ITERATIONS = 10
 _PRICE_SWEEPS = 30
@@ -195,14 +197,16 @@ def _building_turfs(w: np.ndarray, k: int) -> np.ndarray:
     return np.sort(order[:taken])
 
 
-def partition(xy: np.ndarray, w: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
+def partition(
+    xy: np.ndarray, w: np.ndarray, k: int, budget: CutBudget = UNLIMITED
+) -> tuple[np.ndarray, np.ndarray]:
     """A turf label per location, numbered in the bisection's (spatially coherent) order, and
     the building turfs' numbers."""
     big = _building_turfs(w, k)
     rest = np.setdiff1d(np.arange(len(xy)), big)
     k_rest = k - len(big)
     label = np.full(len(xy), -1, dtype=np.int64)
-    label[rest] = _partition_even(xy[rest], w[rest], k_rest)
+    label[rest] = _partition_even(xy[rest], w[rest], k_rest, budget)
     if len(big) == 0:
         return label, big
     # a building turf is numbered right after the ordinary turf whose centre is nearest
@@ -217,7 +221,7 @@ def partition(xy: np.ndarray, w: np.ndarray, k: int) -> tuple[np.ndarray, np.nda
     return number[label], np.sort(number[k_rest:])
 
 
-def _partition_even(xy: np.ndarray, w: np.ndarray, k: int) -> np.ndarray:
+def _partition_even(xy: np.ndarray, w: np.ndarray, k: int, budget: CutBudget) -> np.ndarray:
     """A turf label per location, every turf holding floor/ceil(n / k) doors where the
     stacked locations allow."""
     n = int(w.sum())
@@ -228,6 +232,7 @@ def _partition_even(xy: np.ndarray, w: np.ndarray, k: int) -> np.ndarray:
     for t, leaf in enumerate(_leaves(tree)):
         label[leaf.idx] = t
     for region in _regions(tree, _LEAF_TURFS):
+        budget.check()
         turfs = np.unique(label[region.idx])
         _lloyd(xy, w, region.idx, turfs, label)
     if k > _LEAF_TURFS:
@@ -235,6 +240,7 @@ def _partition_even(xy: np.ndarray, w: np.ndarray, k: int) -> np.ndarray:
         centres = _centres(xy, w, label, k)
         ctree = _build_tree(centres, np.ones(k), np.arange(k), k, 1, turn=True)
         for region in _regions(ctree, _LEAF_TURFS):
+            budget.check()
             turfs = np.sort(region.idx)
             idx = np.flatnonzero(np.isin(label, turfs))
             _lloyd(xy, w, idx, turfs, label)

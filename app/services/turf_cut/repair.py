@@ -30,6 +30,8 @@ import numpy as np
 from scipy import sparse
 from scipy.sparse.csgraph import connected_components
 
+from app.services.turf_cut.budget import UNLIMITED, CutBudget
+
 
 class LocationGraph:
     """The adjacency of the locations' clipped cells, as neighbour lists for fast walks."""
@@ -80,7 +82,12 @@ class LocationGraph:
 
 
 def merge_strays(
-    graph: LocationGraph, w: np.ndarray, label: np.ndarray, k: int, fixed: np.ndarray
+    graph: LocationGraph,
+    w: np.ndarray,
+    label: np.ndarray,
+    k: int,
+    fixed: np.ndarray,
+    budget: CutBudget = UNLIMITED,
 ) -> None:
     """Give every stray piece to the neighbouring turf's main body (in place). Main: a turf's
     piece with most doors in each piece of the area (a turf spanning a river keeps a body on
@@ -90,6 +97,7 @@ def merge_strays(
     is_fixed[fixed] = True
     _n, region = connected_components(graph.matrix, directed=False)
     for _ in range(len(label)):
+        budget.check()
         piece = graph.pieces(label)
         n_piece = int(piece.max()) + 1
         doors = np.bincount(piece, weights=w, minlength=n_piece)
@@ -162,6 +170,7 @@ def rebalance(
     label: np.ndarray,
     k: int,
     fixed: np.ndarray,
+    budget: CutBudget = UNLIMITED,
 ) -> None:
     """Bring every ordinary turf (not in `fixed`) to floor/ceil of their mean door count where
     chains of neighbouring turfs can pass the doors without splitting a turf (in place)."""
@@ -183,6 +192,7 @@ def rebalance(
     blocked: set[tuple[int, int]] = set()  # links (giver, taker) that could not give a door
     near = graph.turf_neighbours(label, k)
     for _ in range(16 * k):
+        budget.check()
         current = excess()
         if current == 0:
             return
