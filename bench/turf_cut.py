@@ -4,7 +4,7 @@ k-means-constrained.
     make bench-turf
     make bench-turf BENCH_ARGS="--quick"          # only the small cases (<= 10,000 doors)
     make bench-turf BENCH_ARGS="--skip-kmc"       # without the k-means-constrained reference
-    DATABASE_URL=... .venv/bin/python bench/cutter.py [--quick] [--skip-kmc] [--repeat N]
+    DATABASE_URL=... .venv/bin/python bench/turf_cut.py [--quick] [--skip-kmc] [--repeat N]
 
 Cases:
 
