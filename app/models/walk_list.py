@@ -11,7 +11,9 @@ from sqlalchemy import (
     Double,
     ForeignKey,
     ForeignKeyConstraint,
+    Index,
     Integer,
+    LargeBinary,
     Text,
     UniqueConstraint,
     and_,
@@ -120,7 +122,10 @@ class WalkListAssignment(SQLModel, table=True):
 
 class WalkListCode(SQLModel, table=True):
     """A MiniVAN-style list code: a volunteer without an account types it to get a token for this
-    one list. Codes are global (typed without a campaign), so `code` is unique on its own."""
+    one list. Stored as an HMAC of the normalised code (keyed by the server's SECRET_KEY), never
+    in clear: the full code is shown once, when it is made, and `hint` (its last characters)
+    tells codes apart afterwards. Codes are typed without a campaign, so they are looked up by
+    hash alone (a code is drawn again when its hash exists in any campaign)."""
 
     __tablename__ = "walk_list_code"
     __table_args__ = (
@@ -129,12 +134,15 @@ class WalkListCode(SQLModel, table=True):
             ["walk_list.campaign_id", "walk_list.id"],
             ondelete="CASCADE",
         ),
+        UniqueConstraint("campaign_id", "code_hash"),
+        Index("ix_walk_list_code_code_hash", "code_hash"),
     )
 
     campaign_id: int = Field(sa_column=campaign_pk_column())
     id: int | None = Field(default=None, sa_column=id_column())
     walk_list_id: int = Field(sa_column=Column(BigInteger, nullable=False))
-    code: str = Field(sa_column=Column(Text, nullable=False, unique=True))
+    code_hash: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
+    hint: str = Field(sa_column=Column(Text, nullable=False))
     expires_at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
     revoked_at: datetime | None = Field(default=None, sa_column=Column(DateTime(timezone=True)))
     created_by: int | None = Field(default=None, sa_column=Column(BigInteger))

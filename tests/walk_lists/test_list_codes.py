@@ -1,5 +1,6 @@
 """List codes: a token for one list, nothing else; revocation, expiry, guessing throttled."""
 
+import hashlib
 import re
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -43,16 +44,43 @@ async def guest(client: AsyncClient, six_hour_code: dict[str, Any]) -> dict[str,
     return await list_code_headers(client, six_hour_code["code"], name=" Sam ")
 
 
-async def test_a_code_is_eight_unmistakable_characters_listed_until_it_expires(
+async def test_a_code_is_eight_unmistakable_characters_listed_by_its_end(
     client: AsyncClient, camp: CampaignFixture, assigned: AssignedList, six_hour_code: dict
 ) -> None:
-    assert CODE.match(six_hour_code["code"]), six_hour_code
+    """The full code is in the answer that makes it, and never again."""
+    code = six_hour_code["code"]
+    assert CODE.match(code), six_hour_code
+    assert six_hour_code["hint"] == code[-3:]
+    assert six_hour_code["created_by"] == camp.organizer.id
     expires = datetime.fromisoformat(six_hour_code["expires_at"])
     assert abs(expires - (datetime.now(UTC) + timedelta(hours=6))) < timedelta(minutes=1)
     live = await client.get(
         f"{API}/walk_lists/{assigned.walk_list['id']}/codes", headers=camp.organizer.headers
     )
-    assert [c["code"] for c in live.json()] == [six_hour_code["code"]]
+    assert [(c["id"], c["code"], c["hint"]) for c in live.json()] == [
+        (six_hour_code["id"], None, code[-3:])
+    ]
+    assert code not in live.text
+
+
+async def test_codes_are_not_stored_in_clear(
+    client: AsyncClient,
+    six_hour_code: dict,
+    connection: AsyncConnection,
+) -> None:
+    """A copy of the database holds no code, nor an unkeyed hash one could search."""
+    code = six_hour_code["code"]
+    [row] = await sql(
+        connection, "SELECT * FROM walk_list_code WHERE id = :i", i=six_hour_code["id"]
+    )
+    values = dict(row._mapping)
+    assert "code" not in values
+    assert not any(isinstance(v, str) and code in v for v in values.values())
+    assert bytes(values["code_hash"]) not in {
+        hashlib.sha256(code.encode()).digest(),
+        hashlib.sha256(code.lower().encode()).digest(),
+    }
+    assert len(values["code_hash"]) == 32
 
 
 async def test_codes_of_one_list_differ(
@@ -165,14 +193,14 @@ async def test_an_expired_code_stops_its_tokens_and_leaves_the_live_list(
     still_good = await create_list_code(client, camp, assigned.walk_list["id"])
     await sql(
         connection,
-        "UPDATE walk_list_code SET expires_at = now() - interval '1 second' WHERE code = :code",
-        code=code,
+        "UPDATE walk_list_code SET expires_at = now() - interval '1 second' WHERE id = :id",
+        id=six_hour_code["id"],
     )
     assert (await client.get(url, headers=headers)).status_code == 401
     expired = await client.post(f"{API}/auth/list_code", json={"code": code, "name": "x"})
     assert expired.status_code == 401
     live = (await client.get(f"{url}/codes", headers=camp.organizer.headers)).json()
-    assert [c["code"] for c in live] == [still_good["code"]]
+    assert [c["id"] for c in live] == [still_good["id"]]
 
 
 async def test_deleting_the_list_stops_its_tokens(
@@ -183,15 +211,29 @@ async def test_deleting_the_list_stops_its_tokens(
     assert (await client.get(url, headers=guest)).status_code == 401
 
 
-async def test_guessing_is_throttled_per_address(client: AsyncClient, six_hour_code: dict) -> None:
-    for n in range(10):
+async def test_a_code_is_revoked_by_its_id_once_the_code_is_gone(
+    client: AsyncClient, camp: CampaignFixture, assigned: AssignedList, six_hour_code: dict
+) -> None:
+    url = f"{API}/walk_lists/{assigned.walk_list['id']}"
+    headers = await list_code_headers(client, six_hour_code["code"])
+    by_id = await client.delete(
+        f"{url}/codes/{six_hour_code['id']}", headers=camp.organizer.headers
+    )
+    assert by_id.status_code == 204
+    assert (await client.get(url, headers=headers)).status_code == 401
+
+
+async def test_guessing_is_throttled_per_address(
+    client: AsyncClient, six_hour_code: dict, settings: Settings
+) -> None:
+    for n in range(settings.list_code_failures_per_address):
         guess = {"code": f"WRONG{n:03d}", "name": "x"}
         wrong = await client.post(f"{API}/auth/list_code", json=guess)
         assert wrong.status_code == 401
     right = {"code": six_hour_code["code"], "name": "x"}
     blocked = await client.post(f"{API}/auth/list_code", json=right)
     assert blocked.status_code == 429  # the right code too, or guessing could go on behind it
-    assert 1 <= int(blocked.headers["retry-after"]) <= 60
+    assert 1 <= int(blocked.headers["retry-after"]) <= settings.list_code_failure_window_s
     assert blocked.headers["content-type"] == "application/problem+json"
 
 

@@ -1,6 +1,11 @@
-"""Passwords (argon2) and access tokens (JWT, HS256)."""
+"""Passwords (argon2), access tokens (JWT, HS256) and the check of a token on every request.
 
-import asyncio
+An access token names a login session (`sid`); each request reads that session, the account
+and its role in one indexed query (`tenant_from_token`), so that logging out, an admin ending
+a user's sessions, a deactivation, a removal, a role change or a password change takes effect
+on the very next request.
+"""
+
 import time
 from dataclasses import dataclass
 from typing import Any
@@ -8,18 +13,19 @@ from typing import Any
 import jwt
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import select
+from sqlalchemy import and_, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
-from app.config import Settings
+from app.config import Settings, secret_key_problem
 from app.errors import Unauthorized
-from app.models import Campaign, Membership, Role, User, WalkListCode
+from app.models import AuthSession, Membership, Role, User, WalkListCode
+from app.schemas.common import clean_text
 from app.services.access.tenancy import Tenant
 
 _hasher = PasswordHasher()
 # A real hash to verify against when the e-mail is unknown, so both cases take the same time.
-_DUMMY_HASH = _hasher.hash("doorstep-timing-equaliser")
+DUMMY_HASH = _hasher.hash("doorstep-timing-equaliser")
 ALGORITHM = "HS256"
 
 
@@ -42,79 +48,83 @@ class IssuedToken:
     expires_in: int
 
 
+def _signing_key(settings: Settings) -> str:
+    """The key, when it is fit to sign with: never an empty, short or published one, whatever
+    path the settings came by."""
+    problem = secret_key_problem(settings.secret_key)
+    if problem:
+        raise RuntimeError(f"cannot sign or check tokens: {problem}")
+    return settings.secret_key
+
+
 def issue_token(settings: Settings, claims: dict[str, Any], ttl: int | None = None) -> IssuedToken:
     """A signed access token with the claims, valid for `ttl` seconds (default: the setting)."""
     ttl = ttl if ttl is not None else settings.token_ttl_seconds
     now = int(time.time())
     payload = {**claims, "iat": now, "exp": now + ttl}
-    return IssuedToken(jwt.encode(payload, settings.secret_key, algorithm=ALGORITHM), ttl)
+    return IssuedToken(jwt.encode(payload, _signing_key(settings), algorithm=ALGORITHM), ttl)
 
 
 def decode_token(settings: Settings, token: str) -> dict[str, Any]:
     """The token's claims when its signature and expiry hold; Unauthorized otherwise."""
+    key = _signing_key(settings)
     try:
-        return jwt.decode(
-            token, settings.secret_key, algorithms=[ALGORITHM], options={"require": ["exp", "sub"]}
-        )
+        return jwt.decode(token, key, algorithms=[ALGORITHM], options={"require": ["exp", "sub"]})
     except jwt.ExpiredSignatureError:
         raise Unauthorized("Token has expired") from None
     except jwt.PyJWTError:
         raise Unauthorized("Invalid token") from None
 
 
-async def login(
-    session: AsyncSession, settings: Settings, email: str, password: str, campaign_slug: str | None
-) -> IssuedToken:
-    """Password login. The campaign slug is needed only by users of several campaigns."""
-    user = (
-        await session.execute(select(User).where(col(User.email) == email.strip().lower()))
-    ).scalar_one_or_none()
-    # argon2 costs tens of milliseconds of CPU by design: keep it off the event loop.
-    ok = await asyncio.to_thread(
-        verify_password, user.password_hash if user else _DUMMY_HASH, password
-    )
-    if not ok or user is None:
-        raise Unauthorized("Incorrect email or password")
-    stmt = (
-        select(col(Membership.campaign_id), col(Membership.role), col(Campaign.slug))
-        .join(Campaign, col(Campaign.id) == Membership.campaign_id)
-        .where(col(Membership.user_id) == user.id)
-        .order_by(col(Campaign.slug))
-    )
-    memberships = (await session.execute(stmt)).all()
-    if campaign_slug:
-        memberships = [m for m in memberships if m.slug == campaign_slug]
-        if not memberships:
-            raise Unauthorized(f"You are not a member of campaign {campaign_slug!r}")
-    if not memberships:
-        raise Unauthorized("You are not a member of any campaign")
-    if len(memberships) > 1:
-        slugs = ", ".join(m.slug for m in memberships)
-        raise Unauthorized(f"You belong to several campaigns ({slugs}); name one in 'campaign'")
-    campaign_id, role, _ = memberships[0]
-    return issue_token(settings, {"sub": str(user.id), "cid": campaign_id, "role": role})
-
-
 async def tenant_from_token(session: AsyncSession, settings: Settings, token: str) -> Tenant:
-    """Check the token, then the membership (or list code) it names: a removed member, or a
-    revoked or expired code, loses access at once."""
+    """Check the token, then the session (or list code) it names, in one indexed read."""
     claims = decode_token(settings, token)
     if "wl" in claims:
         return await _guest_tenant(session, claims)
     try:
-        user_id, campaign_id = int(claims["sub"]), int(claims["cid"])
+        user_id, campaign_id, session_id = (
+            int(claims["sub"]),
+            int(claims["cid"]),
+            int(claims["sid"]),
+        )
     except (KeyError, TypeError, ValueError):
         raise Unauthorized("Invalid token") from None
-    role = (
+    row = (
         await session.execute(
-            select(col(Membership.role)).where(
-                col(Membership.user_id) == user_id, col(Membership.campaign_id) == campaign_id
+            select(col(Membership.role), col(User.must_change_password))
+            .select_from(AuthSession)
+            .join(
+                User,
+                and_(
+                    col(User.campaign_id) == AuthSession.campaign_id,
+                    col(User.id) == AuthSession.user_id,
+                ),
+            )
+            .join(
+                Membership,
+                and_(
+                    col(Membership.campaign_id) == AuthSession.campaign_id,
+                    col(Membership.user_id) == AuthSession.user_id,
+                ),
+            )
+            .where(
+                col(AuthSession.campaign_id) == campaign_id,
+                col(AuthSession.id) == session_id,
+                col(AuthSession.user_id) == user_id,
+                col(AuthSession.expires_at) > func.now(),
+                col(User.deactivated_at).is_(None),
             )
         )
-    ).scalar_one_or_none()
-    if role is None:
-        raise Unauthorized("This account no longer has access to the campaign")
-    return Tenant(campaign_id=campaign_id, user_id=user_id, role=Role(role))
+    ).one_or_none()
+    if row is None:
+        raise Unauthorized("This session has ended: sign in again")
+    return Tenant(
+        campaign_id=campaign_id,
+        user_id=user_id,
+        role=Role(row.role),
+        session_id=session_id,
+        password_change_required=row.must_change_password,
+    )
 
 
 async def _guest_tenant(session: AsyncSession, claims: dict[str, Any]) -> Tenant:
@@ -144,5 +154,5 @@ async def _guest_tenant(session: AsyncSession, claims: dict[str, Any]) -> Tenant
         user_id=None,
         role=Role.canvasser,
         walk_list_id=list_id,
-        guest_name=name,
+        guest_name=clean_text(name),
     )

@@ -43,6 +43,10 @@ class Tenant:
     # for, and the name they gave. Their role is canvasser, their user_id None.
     walk_list_id: int | None = None
     guest_name: str | None = None
+    # Members: the login session behind the token, and whether an admin's password reset
+    # requires a new password before anything else.
+    session_id: int | None = None
+    password_change_required: bool = False
 
     @property
     def is_guest(self) -> bool:

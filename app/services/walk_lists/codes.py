@@ -3,28 +3,40 @@ the code buys a token that can read that one walk list and sync results for it, 
 until the code expires or is revoked (the token is checked against the code on every request).
 
 Codes are 8 characters from an alphabet without look-alikes (no 0/O, 1/I/L), read aloud or off
-a whiteboard: 31^8, about 8.5e11 codes, and failed tries are throttled per client address.
+a whiteboard: 31^8, about 8.5e11 codes. They are stored as an HMAC under SECRET_KEY, never in
+clear: the full code is in the answer that creates it, and afterwards only its last characters
+(`hint`). A keyed hash suffices for so short a secret because of what each attacker holds:
+- with a copy of the database but not the key, there is nothing to search (an unkeyed hash of
+  8.5e11 codes would fall to one GPU in minutes);
+- online, every guess goes through the throttle: LIST_CODE_FAILURES_PER_ADDRESS unknown codes
+  per window per client address (30 per 10 minutes), so that with a thousand codes live at
+  once one address needs some 370 years for an even chance of hitting any of them.
+
+Only guesses count: an expired or revoked code is a real code (yesterday's sheet), answered
+401 like an unknown one but not counted against the address.
 """
 
 import secrets
 from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import func, select, update
-from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
 from app.config import Settings
 from app.db import rowcount
-from app.errors import NotFound, Unauthorized
+from app.errors import NotFound
 from app.models import WalkList, WalkListCode
 from app.schemas.list_codes import ListCodeOut, ListCodeTokenOut
+from app.services.access import throttle
 from app.services.access.auth import issue_token
+from app.services.access.keys import keyed_hash, settings_of
 from app.services.access.tenancy import Tenant, get_owned, tenant_select
-from app.services.access.throttle import FailureThrottle
 
 ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"
 CODE_LENGTH = 8
+HINT_LENGTH = 3
+_UNKNOWN = "Unknown, expired or revoked list code"
 
 
 def normalise(code: str) -> str:
@@ -32,41 +44,60 @@ def normalise(code: str) -> str:
     return "".join(code.split()).replace("-", "").upper()
 
 
+def code_hash(settings: Settings, code: str) -> bytes:
+    """The stored form of a code: HMAC-SHA256 of the normalised code under SECRET_KEY."""
+    return keyed_hash(settings, "list_code", normalise(code))
+
+
 def _new_code() -> str:
     return "".join(secrets.choice(ALPHABET) for _ in range(CODE_LENGTH))
 
 
-def _out(row: WalkListCode) -> ListCodeOut:
-    return ListCodeOut(code=row.code, walk_list_id=row.walk_list_id, expires_at=row.expires_at)
+def _out(row: WalkListCode, code: str | None = None) -> ListCodeOut:
+    if row.id is None or row.created_at is None:
+        raise RuntimeError("list code not flushed")
+    return ListCodeOut(
+        id=row.id,
+        code=code,
+        hint=row.hint,
+        walk_list_id=row.walk_list_id,
+        expires_at=row.expires_at,
+        created_at=row.created_at,
+        created_by=row.created_by,
+    )
 
 
 async def create(
     session: AsyncSession, tenant: Tenant, list_id: int, expires_in_hours: int
 ) -> ListCodeOut:
-    """A new code for the list, live for `expires_in_hours`."""
+    """A new code for the list, live for `expires_in_hours`: the only answer with the code."""
+    settings = settings_of(session)
     await get_owned(session, tenant, WalkList, list_id)
     expires_at = datetime.now(UTC) + timedelta(hours=expires_in_hours)
-    while True:  # a collision is a one-in-a-billion event; draw again when it happens
-        row = (
-            await session.execute(
-                insert(WalkListCode)
-                .values(
-                    campaign_id=tenant.campaign_id,
-                    walk_list_id=list_id,
-                    code=_new_code(),
-                    expires_at=expires_at,
-                    created_by=tenant.user_id,
-                )
-                .on_conflict_do_nothing(index_elements=["code"])
-                .returning(WalkListCode)
-            )
-        ).scalar_one_or_none()
-        if row is not None:
-            return _out(row)
+    while True:  # a code whose hash exists in any campaign is drawn again (one in a billion)
+        code = _new_code()
+        digest = code_hash(settings, code)
+        taken = await session.execute(
+            select(col(WalkListCode.id)).where(col(WalkListCode.code_hash) == digest).limit(1)
+        )
+        if taken.first() is None:
+            break
+    row = WalkListCode(
+        campaign_id=tenant.campaign_id,
+        walk_list_id=list_id,
+        code_hash=digest,
+        hint=code[-HINT_LENGTH:],
+        expires_at=expires_at,
+        created_by=tenant.user_id,
+    )
+    session.add(row)
+    await session.flush()
+    await session.refresh(row, ["created_at"])
+    return _out(row, code)
 
 
 async def live_codes(session: AsyncSession, tenant: Tenant, list_id: int) -> list[ListCodeOut]:
-    """The list's codes that still work, newest first."""
+    """The list's codes that still work, newest first (hints, not codes)."""
     await get_owned(session, tenant, WalkList, list_id)
     rows = await session.execute(
         tenant_select(tenant, WalkListCode)
@@ -80,45 +111,52 @@ async def live_codes(session: AsyncSession, tenant: Tenant, list_id: int) -> lis
 
 
 async def revoke(session: AsyncSession, tenant: Tenant, list_id: int, code: str) -> None:
-    """Revoke at once: tokens bought with the code stop working on their next request."""
+    """Revoke at once: tokens bought with the code stop working on their next request. `code`
+    is the code as printed, or the code's `id` (as listed) when the code itself is gone."""
     await get_owned(session, tenant, WalkList, list_id)
-    result = await session.execute(
-        update(WalkListCode)
-        .where(
-            col(WalkListCode.campaign_id) == tenant.campaign_id,
-            col(WalkListCode.walk_list_id) == list_id,
-            col(WalkListCode.code) == normalise(code),
-            col(WalkListCode.revoked_at).is_(None),
-        )
-        .values(revoked_at=func.now())
+    base = update(WalkListCode).where(
+        col(WalkListCode.campaign_id) == tenant.campaign_id,
+        col(WalkListCode.walk_list_id) == list_id,
+        col(WalkListCode.revoked_at).is_(None),
     )
-    if rowcount(result) == 0:
+    digest = code_hash(settings_of(session), code)
+    done = rowcount(
+        await session.execute(
+            base.where(col(WalkListCode.code_hash) == digest).values(revoked_at=func.now())
+        )
+    )
+    if done == 0 and code.isdigit() and len(code) <= 18:
+        done = rowcount(
+            await session.execute(
+                base.where(col(WalkListCode.id) == int(code)).values(revoked_at=func.now())
+            )
+        )
+    if done == 0:
         raise NotFound(f"no live code {code!r} on walk list {list_id}")
 
 
 async def exchange(
-    session: AsyncSession,
-    settings: Settings,
-    throttle: FailureThrottle,
-    client_address: str,
-    code: str,
-    name: str,
+    session: AsyncSession, client_address: str, code: str, name: str
 ) -> ListCodeTokenOut:
     """A token for the code's list, living no longer than the code. Unknown, expired and
-    revoked codes are one answer (401), and each counts as a failed try for the address."""
-    throttle.check(client_address)
+    revoked codes are one answer (401); an unknown one counts as a failed try of the address,
+    and past the limit every try from the address answers 429, a right code included."""
+    settings = settings_of(session)
+    key = throttle.list_code_address_key(settings, client_address)
+    await throttle.check(session, [key], "list-code tries from this address")
     row = (
         await session.execute(
-            select(WalkListCode).where(
-                col(WalkListCode.code) == normalise(code),
-                WalkListCode.live(),
-            )
+            select(WalkListCode)
+            .where(col(WalkListCode.code_hash) == code_hash(settings, code))
+            .limit(1)
         )
     ).scalar_one_or_none()
     if row is None:
-        throttle.failed(client_address)
-        raise Unauthorized("Unknown, expired or revoked list code")
+        await throttle.failed(session, [key])
+        raise throttle.WrongListCode(_UNKNOWN)  # the failure is committed all the same
     left = int((row.expires_at - datetime.now(UTC)).total_seconds())
+    if row.revoked_at is not None or left <= 0:
+        raise throttle.WrongListCode(_UNKNOWN)
     claims = {"sub": f"code:{row.id}", "cid": row.campaign_id, "wl": row.walk_list_id, "name": name}
     issued = issue_token(settings, claims, ttl=max(1, min(settings.token_ttl_seconds, left)))
     return ListCodeTokenOut(
