@@ -8,6 +8,11 @@ PY := .venv/bin/python
 export UV_PYTHON_DOWNLOADS := never
 # The database: $DATABASE_URL, or a local cluster under .data/ started on demand.
 DB_URL = $(if $(DATABASE_URL),$(DATABASE_URL),$(shell scripts/localdb.sh url))
+# The local server's token signing key: $SECRET_KEY, or one made at random once and kept in
+# .data/secret_key (mode 600). Local commands run in development mode (DOORSTEP_ENV).
+KEY_FILE := .data/secret_key
+LOCAL_ENV = DOORSTEP_ENV=development DATABASE_URL="$(DB_URL)" \
+	SECRET_KEY="$${SECRET_KEY:-$$(cat $(KEY_FILE))}"
 
 .PHONY: help run test stop db migrate demo openapi lint format bench-import bench-walk-list bench-route bench-sheet bench-turf clean
 
@@ -30,19 +35,25 @@ ifndef DATABASE_URL
 	@scripts/localdb.sh ensure
 endif
 
-migrate: .venv/.synced db
-	DATABASE_URL="$(DB_URL)" .venv/bin/alembic upgrade head
+$(KEY_FILE):
+	@mkdir -p $(dir $@)
+	@(umask 077 && python3 -c 'import secrets; print(secrets.token_urlsafe(48))' > $@.tmp)
+	@chmod 600 $@.tmp && mv $@.tmp $@
+	@echo "made a random SECRET_KEY for this machine in $@"
+
+migrate: .venv/.synced db $(KEY_FILE)
+	$(LOCAL_ENV) .venv/bin/alembic upgrade heads
 
 demo: migrate
-	DATABASE_URL="$(DB_URL)" .venv/bin/doorstep load-demo
+	$(LOCAL_ENV) .venv/bin/doorstep load-demo
 
 run: demo
 	@echo ""
 	@echo "  API   http://127.0.0.1:8000/api/v1"
 	@echo "  docs  http://127.0.0.1:8000/docs"
-	@DATABASE_URL="$(DB_URL)" .venv/bin/doorstep demo-logins
+	@$(LOCAL_ENV) .venv/bin/doorstep demo-logins
 	@echo ""
-	DATABASE_URL="$(DB_URL)" .venv/bin/uvicorn app.main:create_app --factory --host 127.0.0.1 --port 8000
+	$(LOCAL_ENV) .venv/bin/uvicorn app.main:create_app --factory --host 127.0.0.1 --port 8000
 
 test: .venv/.synced db
 	DATABASE_URL="$(DB_URL)" .venv/bin/pytest $(PYTEST_ARGS)
@@ -63,16 +74,16 @@ format: .venv/.synced
 	.venv/bin/ruff format app tests bench alembic
 
 bench-import: .venv/.synced db
-	DATABASE_URL="$(DB_URL)" $(PY) bench/import_voters.py $(BENCH_ARGS)
+	DOORSTEP_ENV=development DATABASE_URL="$(DB_URL)" $(PY) bench/import_voters.py $(BENCH_ARGS)
 
 bench-walk-list: .venv/.synced db
-	DATABASE_URL="$(DB_URL)" $(PY) bench/walk_list.py $(BENCH_ARGS)
+	DOORSTEP_ENV=development DATABASE_URL="$(DB_URL)" $(PY) bench/walk_list.py $(BENCH_ARGS)
 
 bench-route: .venv/.synced db
-	DATABASE_URL="$(DB_URL)" $(PY) bench/route.py $(BENCH_ARGS)
+	DOORSTEP_ENV=development DATABASE_URL="$(DB_URL)" $(PY) bench/route.py $(BENCH_ARGS)
 
 bench-turf: .venv/.synced db
-	DATABASE_URL="$(DB_URL)" $(PY) bench/turf_cut.py $(BENCH_ARGS)
+	DOORSTEP_ENV=development DATABASE_URL="$(DB_URL)" $(PY) bench/turf_cut.py $(BENCH_ARGS)
 
 bench-sheet: .venv/.synced
 	$(PY) bench/walk_sheet.py $(BENCH_ARGS)

@@ -12,13 +12,14 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
-from app.config import get_settings
+from app.config import MissingSecretKey, get_settings
 from app.db import make_engine, make_sessionmaker, session_scope
 from app.demo import campaign as demo
 from app.demo import canvass as demo_canvass
 from app.errors import AppError
 from app.models import Campaign, Role
 from app.schemas.precincts import PrecinctImportOut
+from app.services.access.keys import attach_settings
 from app.services.access.tenancy import Tenant
 from app.services.access.users import create_campaign
 from app.services.geography.precincts import import_precincts
@@ -35,15 +36,19 @@ def _run(work: Callable[[AsyncSession], Awaitable[T]]) -> T:
     """Run `work` in one committed transaction; print app errors instead of tracebacks."""
 
     async def main() -> T:
-        engine = make_engine(get_settings())
+        settings = get_settings()
+        engine = make_engine(settings)
         try:
             async with session_scope(make_sessionmaker(engine)) as session:
-                return await work(session)
+                return await work(attach_settings(session, settings))
         finally:
             await engine.dispose()
 
     try:
         return asyncio.run(main())
+    except MissingSecretKey as exc:
+        typer.secho(f"error: {exc}", fg="red", err=True)
+        raise typer.Exit(1) from None
     except (AppError, CsvFileError) as exc:
         typer.secho(f"error: {exc}", fg="red", err=True)
         raise typer.Exit(1) from None
@@ -167,13 +172,14 @@ def load_demo_cmd() -> None:
 
 @cli.command("demo-logins")
 def demo_logins_cmd() -> None:
-    """Print the demo users, their password, and a working list code."""
+    """Print the demo users, their password, and a new list code (the earlier one revoked:
+    codes are stored hashed). Needs the server's SECRET_KEY for the code to work there."""
     typer.echo(f"  demo logins (campaign '{demo.SLUG}', password '{demo.PASSWORD}'):")
     for user in demo.USERS:
         typer.echo(f"    {user.role.value:<11} {user.email}")
 
     async def work(session: AsyncSession) -> tuple[str, str] | None:
-        return await demo_canvass.live_list_code(session, demo.SLUG)
+        return await demo_canvass.fresh_list_code(session, demo.SLUG)
 
     found = _run(work)
     if found is not None:

@@ -1,23 +1,57 @@
-"""Settings from environment variables (prefix-free, as deployments expect: DATABASE_URL, ...)."""
+"""Settings from environment variables (prefix-free, as deployments expect: DATABASE_URL, ...).
 
+`get_settings()` is the process's settings, checked: outside development (`DOORSTEP_ENV`) it
+refuses to hand out settings without a usable `SECRET_KEY`, so the server (`create_app()`),
+the CLI and the tools refuse to start rather than sign tokens with a key anyone could know.
+"""
+
+import json
+import logging
+import secrets
 from functools import lru_cache
+from typing import Annotated, Any, Literal
 
-from pydantic import field_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import IPvAnyNetwork, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+log = logging.getLogger("doorstep")
+
+MIN_SECRET_KEY_CHARS = 32
+# The signing key this repository once shipped as a default: public, so never accepted.
+PUBLISHED_KEYS = frozenset({"dev-only-insecure-secret-change-me-0123456789"})
+
+
+class MissingSecretKey(RuntimeError):
+    """No usable SECRET_KEY outside development: the server must not start."""
 
 
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_file=".env", extra="ignore")
 
     database_url: str = "postgresql+asyncpg://doorstep@127.0.0.1:54329/doorstep"
-    # Signing key for access tokens. The default is for development only: set SECRET_KEY in
-    # production, or every deployment shares a key that anyone can read in this repository.
-    secret_key: str = "dev-only-insecure-secret-change-me-0123456789"
-    token_ttl_seconds: int = 8 * 3600
+    # DOORSTEP_ENV: "development" (make run) lets the server start without SECRET_KEY, with a
+    # random key for the process; anything else is production.
+    doorstep_env: Literal["production", "development"] = "production"
+    # SECRET_KEY: signs access tokens and keys the hashes of list codes. At least 32
+    # characters (e.g. `python -c 'import secrets; print(secrets.token_urlsafe(48))'`).
+    # Changing it ends every session and voids every list code.
+    secret_key: str = ""
+    token_ttl_seconds: int = 8 * 3600  # a session: one canvassing shift
     max_json_bytes: int = 5 * 1024 * 1024
     max_upload_bytes: int = 50 * 1024 * 1024
     import_dir: str = ""  # where uploads wait for their import job; "" = the system temp dir
     db_pool_size: int = 10
+    # TRUSTED_PROXIES: the reverse proxies whose X-Forwarded-For is believed, as CIDRs (JSON
+    # list or comma-separated, e.g. "10.0.0.0/8,127.0.0.1/32"). None by default.
+    trusted_proxies: Annotated[list[IPvAnyNetwork], NoDecode] = []
+    # Failed logins: per account (e-mail in one campaign), and per client address, higher so
+    # that the volunteers behind one address do not lock each other out.
+    login_failures_per_account: int = 10
+    login_failures_per_address: int = 50
+    login_failure_window_s: int = 15 * 60
+    # Failed list-code tries (unknown codes) per client address.
+    list_code_failures_per_address: int = 30
+    list_code_failure_window_s: int = 10 * 60
     # Walking routes: minutes = distance at this speed + this long at each door.
     walking_speed_kmh: float = 4.5
     minutes_per_door: float = 2.0
@@ -32,7 +66,44 @@ class Settings(BaseSettings):
                 return "postgresql+asyncpg://" + url[len(prefix) :]
         return url
 
+    @field_validator("trusted_proxies", mode="before")
+    @classmethod
+    def split_proxies(cls, value: Any) -> Any:
+        """A comma-separated string, or a JSON list."""
+        if isinstance(value, str):
+            text = value.strip()
+            if text.startswith("["):
+                return json.loads(text)
+            return [part.strip() for part in text.split(",") if part.strip()]
+        return value
+
+
+def secret_key_problem(key: str) -> str | None:
+    """Why the key cannot sign tokens, or None when it can."""
+    if not key:
+        return "SECRET_KEY is not set"
+    if key in PUBLISHED_KEYS:
+        return "SECRET_KEY is the key once published in this repository"
+    if len(key) < MIN_SECRET_KEY_CHARS:
+        return f"SECRET_KEY is shorter than {MIN_SECRET_KEY_CHARS} characters"
+    return None
+
+
+def with_secret_key(settings: Settings) -> Settings:
+    """The settings, checked: a usable key; in development without one, a random key for this
+    process (its tokens and list codes die with it). Otherwise MissingSecretKey."""
+    problem = secret_key_problem(settings.secret_key)
+    if problem is None:
+        return settings
+    if settings.doorstep_env == "development" and not settings.secret_key:
+        log.warning("SECRET_KEY is not set: development mode, using a random key")
+        return settings.model_copy(update={"secret_key": secrets.token_urlsafe(48)})
+    raise MissingSecretKey(
+        f"{problem}: refusing to start. Set SECRET_KEY to a random string of at least "
+        f"{MIN_SECRET_KEY_CHARS} characters (or DOORSTEP_ENV=development on a laptop)."
+    )
+
 
 @lru_cache
 def get_settings() -> Settings:
-    return Settings()
+    return with_secret_key(Settings())

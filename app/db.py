@@ -30,6 +30,8 @@ def make_engine(settings: Settings) -> AsyncEngine:
         pool_size=settings.db_pool_size,
         max_overflow=settings.db_pool_size,
         pool_pre_ping=True,
+        # Errors never carry the statement's parameters (hashes, phones, voter fields) into logs.
+        hide_parameters=True,
         # JIT compilation costs more than it saves on our short OLTP and bulk statements.
         connect_args={"server_settings": {"jit": "off"}},
     )

@@ -1,7 +1,10 @@
 """Typed errors and the one handler that turns every error into application/problem+json.
 
-Services raise these; they never build HTTP responses themselves. Anything that escapes as an
-unexpected exception is logged and answered with a 500 problem, never with a stack trace.
+Services raise these; they never build HTTP responses themselves. A value the database cannot
+store (a number out of range, a character PostgreSQL refuses) is a 422, as the last line
+behind the schemas' own checks. Anything else that escapes is logged by its type, frames and
+request id (never its message, which can hold SQL parameters: `app.logs`) and answered with a
+500 problem, never with a stack trace.
 """
 
 import json
@@ -11,11 +14,25 @@ from typing import Any, Self
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from sqlalchemy.exc import DBAPIError
 from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from app.logs import error_type, request_id, safe_traceback
+from app.schemas.common import clean_text
 
 log = logging.getLogger("doorstep")
 
 PROBLEM_JSON = "application/problem+json"
+
+
+class ProblemResponse(JSONResponse):
+    """application/problem+json, ASCII-escaped: a detail that quotes what the client sent
+    can never fail to encode (a lone surrogate has no UTF-8)."""
+
+    media_type = PROBLEM_JSON
+
+    def render(self, content: Any) -> bytes:
+        return json.dumps(content, separators=(",", ":")).encode("ascii")
 
 
 class AppError(Exception):
@@ -93,6 +110,7 @@ def problem(
     detail: str,
     errors: list[dict[str, Any]] | None = None,
     headers: dict[str, str] | None = None,
+    **members: Any,
 ) -> JSONResponse:
     body: dict[str, Any] = {
         "type": "about:blank",
@@ -102,7 +120,8 @@ def problem(
     }
     if errors:
         body["errors"] = errors
-    return JSONResponse(body, status_code=status, media_type=PROBLEM_JSON, headers=headers)
+    body.update(members)
+    return ProblemResponse(body, status_code=status, headers=headers)
 
 
 def _loc(loc: tuple[Any, ...] | list[Any]) -> str:
@@ -112,12 +131,17 @@ def _loc(loc: tuple[Any, ...] | list[Any]) -> str:
         if isinstance(part, int):
             out += f"[{part}]"
         else:
-            out += ("." if out else "") + str(part)
+            out += ("." if out else "") + clean_text(str(part))
     return out
 
 
 def validation_errors(errors: Any) -> list[dict[str, Any]]:
-    return [{"loc": _loc(e.get("loc", ())), "message": e.get("msg", "invalid")} for e in errors]
+    """Pydantic's errors as {loc, message}; a key the client sent with a NUL or a lone
+    surrogate in it is named without them."""
+    return [
+        {"loc": _loc(e.get("loc", ())), "message": clean_text(str(e.get("msg", "invalid")))}
+        for e in errors
+    ]
 
 
 async def _app_error(_: Request, exc: Exception) -> JSONResponse:
@@ -133,21 +157,107 @@ async def _validation_error(_: Request, exc: Exception) -> JSONResponse:
     return problem(422, "Unprocessable content", "The request does not match the schema", errors)
 
 
+_TITLES = {
+    400: "Bad request",
+    401: "Not authenticated",
+    403: "Forbidden",
+    404: "Not found",
+    405: "Method not allowed",
+    406: "Not acceptable",
+    413: "Payload too large",
+    415: "Unsupported media type",
+    422: "Unprocessable content",
+    429: "Too many requests",
+}
+
+
 async def _http_error(_: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, StarletteHTTPException)
-    titles = {401: "Not authenticated", 404: "Not found", 405: "Method not allowed"}
-    title = titles.get(exc.status_code, "Error")
+    title = _TITLES.get(exc.status_code, "Error")
     detail = exc.detail if isinstance(exc.detail, str) else json.dumps(exc.detail)
+    if exc.status_code == 400 and detail == "There was an error parsing the body":
+        if isinstance(exc.__cause__, RecursionError):
+            title, detail = "JSON nested too deeply", "The JSON body is nested too deeply"
+        else:
+            title, detail = "Malformed request body", "The request body could not be read"
     return problem(exc.status_code, title, detail, headers=getattr(exc, "headers", None))
 
 
-async def _unexpected(_: Request, exc: Exception) -> JSONResponse:
-    log.exception("unhandled error", exc_info=exc)
-    return problem(500, "Internal server error", "An unexpected error occurred")
+# The data exceptions (SQLSTATE class 22) that only a value sent by the client causes: out of
+# range (a number, a date), a byte sequence UTF-8 cannot hold (a NUL), a Unicode escape jsonb
+# cannot hold (\u0000), text that is not of the type; 22000 is what the driver reports when it
+# cannot even encode the value (an int beyond 64 bits, a lone surrogate). The others (division
+# by zero...) would be our fault: 500.
+_CLIENT_DATA_ERRORS = frozenset({"22000", "22003", "22007", "22008", "22021", "22P02", "22P05"})
+
+
+def is_data_error(exc: BaseException) -> bool:
+    """A value the database (or its driver) cannot take: the request's fault, not ours."""
+    if not isinstance(exc, DBAPIError):
+        return False
+    origin = exc.orig
+    sqlstate = getattr(origin, "sqlstate", None)
+    if isinstance(sqlstate, str):
+        return sqlstate in _CLIENT_DATA_ERRORS
+    # asyncpg refuses on the client side what it cannot encode: an int beyond 64 bits, a lone
+    # surrogate in a string (asyncpg.exceptions.DataError, or the raw Python error)
+    kind = type(origin).__name__
+    cause = getattr(origin, "__cause__", None)
+    return kind in ("DataError", "OverflowError", "UnicodeEncodeError") or isinstance(
+        cause, OverflowError | UnicodeEncodeError
+    )
+
+
+async def _database_error(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, DBAPIError)
+    if not is_data_error(exc):
+        raise exc  # a fault of ours: the 500 path logs it (without its message)
+    log.warning(
+        "a value the database refused",
+        extra={
+            "error": error_type(exc),
+            "method": request.method,
+            "path": request.url.path,
+            "request_id": request_id.get(),
+        },
+    )
+    return problem(
+        422,
+        "Unprocessable content",
+        "A value cannot be stored: a number is out of range, or a text holds characters that "
+        "are not allowed (such as NUL)",
+    )
+
+
+def log_unexpected(exc: BaseException, method: str | None = None, path: str | None = None) -> None:
+    """Log an unexpected error by type, frames and request id; never its message."""
+    log.error(
+        "unhandled error",
+        extra={
+            "error": error_type(exc),
+            "frames": safe_traceback(exc),
+            "method": method,
+            "path": path,
+            "request_id": request_id.get(),
+        },
+    )
+
+
+def unexpected_response() -> JSONResponse:
+    """The 500 problem, with the request id to quote when reporting it."""
+    rid = request_id.get()
+    members: dict[str, Any] = {"request_id": rid} if rid else {}
+    return problem(500, "Internal server error", "An unexpected error occurred", **members)
+
+
+async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
+    log_unexpected(exc, request.method, request.url.path)
+    return unexpected_response()
 
 
 def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(AppError, _app_error)
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.add_exception_handler(StarletteHTTPException, _http_error)
+    app.add_exception_handler(DBAPIError, _database_error)
     app.add_exception_handler(Exception, _unexpected)

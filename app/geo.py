@@ -55,38 +55,122 @@ def check_lon_lat(lon: Any, lat: Any) -> None:
         raise GeometryError("latitude out of range [-90, 90]")
 
 
-def areal_from_geojson(geometry: Any, repair: bool = True) -> MultiPolygon:
+@dataclass(frozen=True)
+class GeometryLimits:
+    """How much geometry one feature may carry and how broken it may be for a repair: the
+    work of validating and repairing a polygon grows with its vertices, and a repair's work
+    and memory with the places where it crosses itself (a hostile ring crossing itself
+    everywhere would take minutes and gigabytes)."""
+
+    max_vertices: int = 100_000
+    max_crossings: int = 1_000
+
+
+DEFAULT_LIMITS = GeometryLimits()
+
+
+class GeometryTooComplex(GeometryError):
+    """More vertices than allowed, or too many self-crossings to repair."""
+
+
+def _vertex_count(kind: str, coordinates: Any) -> int:
+    """Positions in a Polygon's or MultiPolygon's coordinates, counted before any parsing
+    (what is not a list counts nothing: the schema check says what is wrong with it)."""
+    polygons = coordinates if kind == "MultiPolygon" else [coordinates]
+    if not isinstance(polygons, list):
+        return 0
+    return sum(
+        len(ring)
+        for polygon in polygons
+        if isinstance(polygon, list)
+        for ring in polygon
+        if isinstance(ring, list)
+    )
+
+
+def self_crossings(geom: BaseGeometry, limit: int, batch: int = 64) -> int:
+    """How many pairs of non-adjacent edges of the polygon's rings meet, counted up to a
+    little over `limit` (then counting stops). Batches keep the memory of one query small
+    even when every edge meets every other."""
+    rings = [ring for part in shapely.get_parts(geom) for ring in (part.exterior, *part.interiors)]
+    coords = [shapely.get_coordinates(r) for r in rings]
+    starts = np.concatenate([c[:-1] for c in coords])
+    ends = np.concatenate([c[1:] for c in coords])
+    ring = np.concatenate([np.full(len(c) - 1, k) for k, c in enumerate(coords)])
+    sizes = np.bincount(ring)
+    position = np.arange(len(ring)) - np.concatenate([[0], np.cumsum(sizes)[:-1]])[ring]
+    edges: np.ndarray = np.asarray(shapely.linestrings(np.stack([starts, ends], axis=1)))
+    tree = shapely.STRtree(edges)
+    count = 0
+    for first in range(0, len(edges), batch):
+        i, j = tree.query(edges[first : first + batch], predicate="intersects")
+        i = i + first
+        later = j > i
+        i, j = i[later], j[later]
+        gap = position[j] - position[i]
+        adjacent = (ring[i] == ring[j]) & ((gap == 1) | (gap == sizes[ring[i]] - 1))
+        count += int(np.count_nonzero(~adjacent))
+        if count > limit:
+            break
+    return count
+
+
+def _repaired(geom: BaseGeometry, reason: str, limits: GeometryLimits) -> BaseGeometry:
+    geom = shapely.remove_repeated_points(geom)
+    crossings = self_crossings(geom, limits.max_crossings)
+    if crossings > limits.max_crossings:
+        raise GeometryTooComplex(
+            f"invalid polygon ({reason}) that crosses itself in more than "
+            f"{limits.max_crossings} places: too broken to repair here; fix it in a GIS tool"
+        )
+    geom = shapely.make_valid(geom)
+    polygons = [g for g in shapely.get_parts(geom) if g.geom_type in ("Polygon", "MultiPolygon")]
+    geom = shapely.union_all(polygons) if polygons else shapely.Polygon()
+    if geom.is_empty or geom.area == 0:
+        raise GeometryError(f"invalid polygon that cannot be repaired: {reason}")
+    return geom
+
+
+def areal_from_geojson(
+    geometry: Any, repair: bool = True, limits: GeometryLimits = DEFAULT_LIMITS
+) -> MultiPolygon:
     """A GeoJSON Polygon or MultiPolygon -> a valid shapely MultiPolygon.
 
     With `repair`, invalid rings (self-intersections, bow-ties) are repaired with make_valid as
     long as the repaired shape still has area (imported official boundaries are often slightly
     broken); what collapses to lines or points is refused with a reason. Without it, an invalid
     polygon is refused with the reason (a drawn turf: the user should redraw it).
+
+    CPU-bound for large polygons: call it from a worker thread (`asyncio.to_thread`), never on
+    the event loop. GEOS releases the GIL while it validates and repairs. `limits` bound the
+    work: too many vertices, or too many self-crossings to repair, raise GeometryTooComplex.
     """
     if not isinstance(geometry, dict):
         raise GeometryError("geometry must be a GeoJSON object")
     kind = geometry.get("type")
     if kind not in ("Polygon", "MultiPolygon"):
         raise GeometryError(f"geometry type {kind!r} is not allowed; use Polygon or MultiPolygon")
+    vertices = _vertex_count(kind, geometry.get("coordinates"))
+    if vertices > limits.max_vertices:
+        raise GeometryTooComplex(
+            f"{vertices} vertices; at most {limits.max_vertices} per geometry (simplify it)"
+        )
     try:
         _areal.validate_python(geometry)
     except ValidationError as exc:
         first = validation_errors(exc.errors())[0]
         raise GeometryError(f"invalid {kind}: {first['message']} at {first['loc']}") from None
-    geom = shape(geometry)
+    with np.errstate(invalid="ignore"):  # NaN coordinates: refused just below, with a reason
+        geom = shape(geometry)
+    if shapely.has_z(geom):
+        raise GeometryError("positions must be [longitude, latitude]; 3D positions are refused")
     coords = shapely.get_coordinates(geom)
     check_lon_lat(coords[:, 0], coords[:, 1])
     if not geom.is_valid:
         reason = shapely.is_valid_reason(geom)
         if not repair:
             raise GeometryError(f"invalid polygon: {reason}")
-        geom = shapely.make_valid(geom)
-        polygons = [
-            g for g in shapely.get_parts(geom) if g.geom_type in ("Polygon", "MultiPolygon")
-        ]
-        geom = shapely.union_all(polygons) if polygons else shapely.Polygon()
-        if geom.is_empty or geom.area == 0:
-            raise GeometryError(f"invalid polygon that cannot be repaired: {reason}")
+        geom = _repaired(geom, reason, limits)
     if geom.is_empty or geom.area == 0:
         raise GeometryError("polygon has no area")
     if isinstance(geom, Polygon):

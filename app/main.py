@@ -1,4 +1,4 @@
-"""create_app(): settings, database, error handlers, body limits, routers."""
+"""create_app(): settings, database, logging, error handlers, middleware, routers."""
 
 import logging
 from collections.abc import AsyncIterator
@@ -11,8 +11,11 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from app.config import Settings, get_settings
 from app.db import make_engine, make_sessionmaker
 from app.errors import install_error_handlers
-from app.middleware import BodySizeLimit
+from app.hardening import Hardening
+from app.logs import configure_logging
+from app.middleware import BodySizeLimit, CleanInput, ResponseGuard
 from app.routers import (
+    audit,
     auth,
     imports,
     people,
@@ -23,18 +26,26 @@ from app.routers import (
     users,
     walk_lists,
 )
-from app.services.access.throttle import FailureThrottle
 from app.services.import_jobs import fail_interrupted_jobs
 
 API_PREFIX = "/api/v1"
+# Bodies whose items are checked one by one by their endpoint: a bad item is rejected alone
+# there, so the request-wide input check leaves these bodies to them.
+ITEMWISE_BODIES = [
+    rf"^{API_PREFIX}/sync$",
+    rf"^{API_PREFIX}/walk_lists/[^/]+/paper_entries$",
+    rf"^{API_PREFIX}/precincts/import$",
+]
 
 
 def create_app(
     settings: Settings | None = None,
     sessionmaker: async_sessionmaker[AsyncSession] | None = None,
+    hardening: Hardening | None = None,
 ) -> FastAPI:
     """The app. Tests pass their own sessionmaker (bound to a rolled-back transaction)."""
     settings = settings or get_settings()
+    hardening = hardening or Hardening()
     engine: AsyncEngine | None = None
     if sessionmaker is None:
         engine = make_engine(settings)
@@ -43,7 +54,7 @@ def create_app(
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
-        logging.basicConfig(level=logging.INFO)
+        configure_logging(logging.INFO)
         await fail_interrupted_jobs(factory)
         yield
         if engine is not None:
@@ -54,16 +65,23 @@ def create_app(
         version="0.1.0",
         summary="Open backend for door-to-door canvassing",
         lifespan=lifespan,
+        docs_url="/docs" if hardening.docs_enabled else None,
+        redoc_url="/redoc" if hardening.docs_enabled else None,
+        openapi_url="/openapi.json" if hardening.docs_enabled else None,
     )
     app.state.settings = settings
+    app.state.hardening = hardening
     app.state.sessionmaker = factory
-    app.state.list_code_throttle = FailureThrottle(limit=10, window=60.0)
     install_error_handlers(app)
+    # Outermost last: ResponseGuard > BodySizeLimit > CleanInput > GZip > the routes.
     app.add_middleware(GZipMiddleware, minimum_size=1024)  # walk lists go to phones on 3G
+    app.add_middleware(CleanInput, hardening=hardening, itemwise=ITEMWISE_BODIES)
     app.add_middleware(
         BodySizeLimit, max_json=settings.max_json_bytes, max_upload=settings.max_upload_bytes
     )
+    app.add_middleware(ResponseGuard, hardening=hardening, api_prefix=API_PREFIX)
     routers = (auth, users, precincts, imports, people, surveys, turfs, walk_lists, sync)
     for module in routers:
         app.include_router(module.router, prefix=API_PREFIX)
+    app.include_router(audit.router, prefix=API_PREFIX)
     return app

@@ -4,7 +4,8 @@ Builders go through the HTTP API, as a client would, and assert that each set-up
 that a test fails at the step that broke rather than somewhere after it. Fixtures live in
 `tests/conftest.py`; test modules import builders from here and never from one another.
 
-- The campaign and its members: `CampaignFixture`, `Member` (made by `conftest.make_campaign`).
+- The campaign and its members: `CampaignFixture`, `Member` (made by `conftest.make_campaign`);
+  accounts through the API: `login`, `bearer`, `add_member`.
 - Maps: `square`, `precinct_feature`, `grid_precincts` (P1 and P2), `import_precincts`,
   `precinct_ids`, `create_turf`; the demo's real Cambridge precincts and address points:
   `import_cambridge_precincts`, `cambridge_addresses`, `voters_at`.
@@ -14,11 +15,13 @@ that a test fails at the step that broke rather than somewhere after it. Fixture
   `build_walk_list`, `AssignedList`, `build_assigned_list`.
 - The canvass: `sync_item`, `send_sync`, `read_person`, `read_contacts`.
 - List codes: `create_list_code`, `list_code_headers`.
-- Straight to the database: `sql`.
+- Straight to the database: `sql`; a database of its own for a migration: `ScratchDatabase`.
 """
 
+import asyncio
 import csv
 import io
+import os
 import uuid
 from collections.abc import Collection
 from dataclasses import dataclass
@@ -26,9 +29,11 @@ from datetime import UTC, datetime
 from typing import Any
 
 import httpx
+from alembic.config import Config
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from alembic import command
 from app.demo import campaign as demo
 from app.models import Role
 
@@ -75,6 +80,36 @@ class CampaignFixture:
     def member(self, role: Role) -> Member:
         member: Member = getattr(self, role.value)
         return member
+
+
+async def login(
+    client: httpx.AsyncClient, email: str, password: str = PASSWORD, **extra: str
+) -> httpx.Response:
+    """Sign in with a password (and `campaign`, ...); the raw answer."""
+    return await client.post(
+        f"{API}/auth/token", data={"username": email, "password": password, **extra}
+    )
+
+
+def bearer(response: httpx.Response) -> dict[str, str]:
+    """The headers carrying the token of a successful login."""
+    assert response.status_code == 200, response.text
+    return {"Authorization": f"Bearer {response.json()['access_token']}"}
+
+
+async def add_member(
+    client: httpx.AsyncClient,
+    admin: Member,
+    email: str,
+    password: str = PASSWORD,
+    role: str = "organizer",
+    name: str = "Added Member",
+) -> Json:
+    """An admin adds an account to their campaign (POST /users); the new account."""
+    body = {"email": email, "name": name, "role": role, "password": password}
+    response = await client.post(f"{API}/users", json=body, headers=admin.headers)
+    assert response.status_code == 201, response.text
+    return response.json()
 
 
 async def sql(connection: AsyncConnection, query: str, **params: Any) -> list[Any]:
@@ -469,3 +504,31 @@ async def list_code_headers(
     response = await client.post(f"{API}/auth/list_code", json={"code": code, "name": name})
     assert response.status_code == 200, response.text
     return {"Authorization": f"Bearer {response.json()['access_token']}"}
+
+
+# Migrations.
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+
+def alembic_config(url: str) -> Config:
+    """Alembic, pointed at one database."""
+    config = Config(os.path.join(ROOT, "alembic.ini"))
+    config.attributes["database_url"] = url
+    config.attributes["configure_logger"] = False
+    return config
+
+
+@dataclass
+class ScratchDatabase:
+    """An empty database of the test's own (`conftest.empty_database`): migrate it to a
+    revision, fill it, migrate on, read it (`dsn` is for asyncpg)."""
+
+    url: str
+    dsn: str
+
+    async def upgrade(self, revision: str) -> None:
+        await asyncio.to_thread(command.upgrade, alembic_config(self.url), revision)
+
+    async def downgrade(self, revision: str) -> None:
+        await asyncio.to_thread(command.downgrade, alembic_config(self.url), revision)

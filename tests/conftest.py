@@ -4,6 +4,7 @@ gets a copy, and each test runs inside a transaction that is rolled back at its 
 import asyncio
 import os
 import re
+import secrets
 import time
 import uuid
 from collections.abc import AsyncIterator
@@ -12,7 +13,6 @@ from typing import Any
 import asyncpg
 import httpx
 import pytest
-from alembic.config import Config
 from sqlalchemy import text
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import (
@@ -27,13 +27,16 @@ from alembic import command
 from app.config import Settings
 from app.main import create_app
 from app.models import Campaign, Membership, Role, User
-from app.services.access.auth import hash_password, issue_token
+from app.services.access.auth import hash_password
+from app.services.access.sessions import open_session
 from tests.builders import (
     PASSWORD,
     AssignedList,
     CampaignFixture,
     CampaignWorld,
     Member,
+    ScratchDatabase,
+    alembic_config,
     build_assigned_list,
     build_campaign_world,
 )
@@ -49,6 +52,10 @@ WORKER = os.environ.get("PYTEST_XDIST_WORKER", "main")
 TEMPLATE = f"doorstep_tpl_{RUN_ID}"
 
 
+# The tests' own signing key, new for every run (never a published or empty one).
+SECRET_KEY = secrets.token_urlsafe(48)
+
+
 def _base_settings() -> Settings:
     return Settings()
 
@@ -62,10 +69,7 @@ def _dsn(url: str, database: str | None = None) -> str:
 
 
 def _migrate(url: str) -> None:
-    config = Config(os.path.join(ROOT, "alembic.ini"))
-    config.attributes["database_url"] = url
-    config.attributes["configure_logger"] = False
-    command.upgrade(config, "head")
+    command.upgrade(alembic_config(url), "heads")
 
 
 @pytest.fixture(scope="session")
@@ -102,6 +106,23 @@ async def database_url() -> AsyncIterator[str]:
         await admin.close()
 
 
+@pytest.fixture
+async def empty_database(database_url: str) -> AsyncIterator[ScratchDatabase]:
+    """A database of its own, empty (not migrated), dropped after the test: for tests of
+    migrations."""
+    base = _base_settings().database_url
+    name = f"doorstep_test_{RUN_ID}_{WORKER}_empty"
+    admin = await asyncpg.connect(_dsn(base))
+    try:
+        await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        await admin.execute(f'CREATE DATABASE "{name}"')
+        url = make_url(base).set(database=name).render_as_string(hide_password=False)
+        yield ScratchDatabase(url, _dsn(url))
+        await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    finally:
+        await admin.close()
+
+
 @pytest.fixture(scope="session")
 async def engine(database_url: str) -> AsyncIterator[AsyncEngine]:
     engine = create_async_engine(
@@ -124,7 +145,7 @@ async def connection(engine: AsyncEngine) -> AsyncIterator[AsyncConnection]:
 
 @pytest.fixture
 def settings(database_url: str) -> Settings:
-    return Settings(database_url=database_url)
+    return Settings(database_url=database_url, secret_key=SECRET_KEY)
 
 
 @pytest.fixture
@@ -153,7 +174,8 @@ def password_hash() -> str:
 async def make_campaign(
     sessionmaker: async_sessionmaker[Any], settings: Settings, slug: str, password_hash: str
 ) -> CampaignFixture:
-    """A campaign with one user of each role, and a token for each (no login round trip)."""
+    """A campaign with one account of each role, each signed in (a session and its token, no
+    login round trip)."""
     async with sessionmaker() as session:
         campaign = Campaign(slug=slug, name=f"Campaign {slug}")
         session.add(campaign)
@@ -163,15 +185,17 @@ async def make_campaign(
         for role in Role:
             email = f"{role.value}@{slug}.test"
             user = User(
-                email=email, name=f"{role.value.title()} of {slug}", password_hash=password_hash
+                campaign_id=campaign.id,
+                email=email,
+                name=f"{role.value.title()} of {slug}",
+                password_hash=password_hash,
             )
             session.add(user)
             await session.flush()
             assert user.id is not None
             session.add(Membership(campaign_id=campaign.id, user_id=user.id, role=role.value))
-            token = issue_token(
-                settings, {"sub": str(user.id), "cid": campaign.id, "role": role.value}
-            )
+            await session.flush()
+            token = await open_session(session, settings, campaign.id, user.id)
             headers = {"Authorization": f"Bearer {token.access_token}"}
             members[role] = Member(user.id, email, role, campaign.id, headers)
         await session.commit()
@@ -219,10 +243,8 @@ async def live_camp(
     camp = await make_campaign(live_sessionmaker, settings, slug, password_hash)
     yield camp
     async with live_sessionmaker() as session:
+        # its accounts, sessions and everything else of the campaign go with it
         await session.execute(text("DELETE FROM campaign WHERE id = :c"), {"c": camp.id})
-        await session.execute(
-            text("DELETE FROM app_user WHERE email LIKE :e"), {"e": f"%@{slug}.test"}
-        )
         await session.commit()
 
 

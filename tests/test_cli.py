@@ -20,6 +20,7 @@ SLUG = "cli-test"
 @pytest.fixture
 def cli_env(database_url: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[CliRunner]:
     monkeypatch.setenv("DATABASE_URL", database_url)
+    monkeypatch.setenv("SECRET_KEY", "cli-test-key-" + "k" * 32)
     get_settings.cache_clear()
     yield CliRunner()
     get_settings.cache_clear()
@@ -83,8 +84,21 @@ def _drop_campaign(slug: str) -> None:
     async def drop() -> None:
         engine = make_engine(get_settings())
         async with session_scope(make_sessionmaker(engine)) as session:
+            # its accounts go with it
             await session.execute(text("DELETE FROM campaign WHERE slug = :s"), {"s": slug})
-            await session.execute(text("DELETE FROM app_user WHERE email = 'cli-admin@x.test'"))
         await engine.dispose()
 
     asyncio.run(drop())
+
+
+def test_the_command_refuses_to_run_without_a_key(
+    cli_env: CliRunner, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """It would sign nothing, but it makes list codes (keyed by SECRET_KEY) and shares the
+    server's settings: it refuses as the server does."""
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("SECRET_KEY")
+    monkeypatch.delenv("DOORSTEP_ENV", raising=False)
+    get_settings.cache_clear()
+    result = cli_env.invoke(cli, ["demo-logins"])
+    assert result.exit_code == 1 and "SECRET_KEY is not set" in result.output

@@ -7,9 +7,11 @@ import pytest
 from httpx import AsyncClient
 from sqlalchemy.ext.asyncio import AsyncConnection, async_sessionmaker
 
+from app.config import Settings
 from app.demo import campaign as demo
 from app.demo import canvass as demo_canvass
 from app.demo.canvass import TURF_PRECINCTS
+from app.services.access.keys import attach_settings
 from tests.builders import (
     ADDRESS_VOTER_COLUMNS,
     API,
@@ -86,7 +88,10 @@ def test_demo_generator_is_deterministic() -> None:
 
 
 async def test_demo_canvass_is_a_working_loop(
-    client: AsyncClient, camp: CampaignFixture, sessionmaker: async_sessionmaker[Any]
+    client: AsyncClient,
+    camp: CampaignFixture,
+    sessionmaker: async_sessionmaker[Any],
+    settings: Settings,
 ) -> None:
     """The demo's survey, turfs, assigned lists and list code, on its real precincts."""
     await import_cambridge_precincts(client, camp.organizer.headers)
@@ -95,13 +100,16 @@ async def test_demo_canvass_is_a_working_loop(
     await upload_voters(client, camp.organizer.headers, voter_csv(rows, ADDRESS_VOTER_COLUMNS))
 
     async with sessionmaker() as session:
+        attach_settings(session, settings)  # as the CLI does
         loaded = await demo_canvass.load_canvass(session, camp.id)
         assert await demo_canvass.load_canvass(session, camp.id) is None  # only once
-        live = await demo_canvass.live_list_code(session, camp.slug)
-        assert live is not None
-        assert await demo_canvass.live_list_code(session, camp.slug) == live
+        first = await demo_canvass.fresh_list_code(session, camp.slug)
+        live = await demo_canvass.fresh_list_code(session, camp.slug)  # the first is revoked
+        assert first is not None and live is not None and first != live
         await session.commit()
     number, code = live
+    stale = await client.post(f"{API}/auth/list_code", json={"code": first[1], "name": "Sam"})
+    assert stale.status_code == 401
     assert loaded is not None and len(loaded["lists"]) == 3
     addresses = {(a["house_number"], a["street"]) for a in chosen}
     assert sum(doors for _, doors in loaded["lists"]) == len(addresses)

@@ -6,16 +6,16 @@ Built through the same services the API uses, so the demo is the real loop end t
 
 from typing import TypedDict
 
-from sqlalchemy import select
+from sqlalchemy import and_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
-from app.config import get_settings
 from app.models import Campaign, Membership, Precinct, Role, Survey, User, WalkList
 from app.models.base import flushed_id
 from app.schemas.surveys import SurveyIn
 from app.schemas.turfs import TurfIn
 from app.schemas.walk_lists import WalkListIn
+from app.services.access.keys import settings_of
 from app.services.access.tenancy import Tenant
 from app.services.geography.turfs import create_turf
 from app.services.surveys import create_survey
@@ -69,7 +69,12 @@ async def _organizer(session: AsyncSession, campaign_id: int) -> Tenant:
 async def _canvasser_ids(session: AsyncSession, campaign_id: int) -> list[int]:
     rows = await session.execute(
         select(col(Membership.user_id))
-        .join(User, col(User.id) == Membership.user_id)
+        .join(
+            User,
+            and_(
+                col(User.campaign_id) == Membership.campaign_id, col(User.id) == Membership.user_id
+            ),
+        )
         .where(
             col(Membership.campaign_id) == campaign_id,
             col(Membership.role) == Role.canvasser.value,
@@ -108,7 +113,7 @@ async def load_canvass(session: AsyncSession, campaign_id: int) -> DemoCanvass |
             session, tenant, TurfIn(name=f"Precinct {code}", precinct_ids=[precincts[code]])
         )
         walk_list = await build.create_walk_list(
-            session, tenant, WalkListIn(turf_id=turf.id, survey_id=survey.id), get_settings()
+            session, tenant, WalkListIn(turf_id=turf.id, survey_id=survey.id), settings_of(session)
         )
         if n < len(canvassers):
             await serving.assign(session, tenant, walk_list.id, [canvassers[n]])
@@ -116,9 +121,11 @@ async def load_canvass(session: AsyncSession, campaign_id: int) -> DemoCanvass |
     return {"survey": survey.name, "lists": [(w.number, w.door_count) for w in lists]}
 
 
-async def live_list_code(session: AsyncSession, slug: str) -> tuple[str, str] | None:
-    """A working code for the demo's last list (the one no canvasser is assigned to), made
-    afresh when the last one has expired: (list number, code)."""
+async def fresh_list_code(session: AsyncSession, slug: str) -> tuple[str, str] | None:
+    """A new code for the demo's last list (the one no canvasser is assigned to), the list's
+    earlier codes revoked: codes are stored hashed, so a code is shown only when it is made.
+    The session must carry the settings whose SECRET_KEY the server uses (`keys.attach_settings`).
+    (list number, code)."""
     campaign_id = (
         await session.execute(select(col(Campaign.id)).where(col(Campaign.slug) == slug))
     ).scalar_one_or_none()
@@ -136,6 +143,9 @@ async def live_list_code(session: AsyncSession, slug: str) -> tuple[str, str] | 
         return None
     tenant = await _organizer(session, campaign_id)
     list_id = flushed_id(walk_list)
-    live = await codes.live_codes(session, tenant, list_id)
-    code = live[0] if live else await codes.create(session, tenant, list_id, CODE_HOURS)
-    return walk_list.number, code.code
+    for old in await codes.live_codes(session, tenant, list_id):
+        await codes.revoke(session, tenant, list_id, str(old.id))
+    made = await codes.create(session, tenant, list_id, CODE_HOURS)
+    if made.code is None:
+        raise RuntimeError("a new list code comes with its code")
+    return walk_list.number, made.code

@@ -4,6 +4,7 @@ from fastapi import APIRouter, BackgroundTasks, Request, UploadFile
 from fastapi.params import File
 
 from app.deps import DataEntry, SessionDep, Staff
+from app.schemas.common import Id
 from app.schemas.imports import ImportJobOut, ImportQueued
 from app.services import import_jobs
 from app.services.access.tenancy import Tenant
@@ -54,6 +55,6 @@ async def import_canvass_results(
 
 
 @router.get("/{import_id}", response_model=ImportJobOut)
-async def get_import(session: SessionDep, tenant: DataEntry, import_id: int) -> ImportJobOut:
+async def get_import(session: SessionDep, tenant: DataEntry, import_id: Id) -> ImportJobOut:
     """A job's outcome. Data entry sees the jobs of results uploads only."""
     return await import_jobs.get_job(session, tenant, import_id)

@@ -4,6 +4,7 @@ from fastapi import APIRouter, Depends, Request
 
 from app.deps import SessionDep, Staff
 from app.pagination import Page, PageParams, make_page, page_params
+from app.schemas.common import Id
 from app.schemas.surveys import SurveyIn, SurveyOut, SurveySummary
 from app.services import surveys
 
@@ -28,5 +29,5 @@ async def list_surveys(
 
 
 @router.get("/{survey_id}", response_model=SurveyOut)
-async def get_survey(session: SessionDep, tenant: Staff, survey_id: int) -> SurveyOut:
+async def get_survey(session: SessionDep, tenant: Staff, survey_id: Id) -> SurveyOut:
     return await surveys.get_survey(session, tenant, survey_id)

@@ -4,6 +4,7 @@ from fastapi import APIRouter, Depends, Header, Query, Request, Response
 
 from app.deps import DataEntry, ListWorker, ListWorkerOrGuest, SessionDep, SettingsDep, Staff
 from app.pagination import Page, PageParams, make_page, page_params
+from app.schemas.common import Id
 from app.schemas.list_codes import ListCodeIn, ListCodeOut
 from app.schemas.paper_entries import PaperEntriesIn, PaperEntriesOut
 from app.schemas.walk_lists import (
@@ -15,6 +16,7 @@ from app.schemas.walk_lists import (
     WalkListProgress,
 )
 from app.services.canvass import paper_entry
+from app.services.privacy import audit
 from app.services.walk_lists import build, codes, progress, serving, sheet_pdf
 
 router = APIRouter(prefix="/walk_lists", tags=["walk lists"])
@@ -48,7 +50,7 @@ async def list_walk_lists(
 async def get_walk_list(
     session: SessionDep,
     tenant: ListWorkerOrGuest,
-    list_id: int,
+    list_id: Id,
     if_none_match: Annotated[str | None, Header()] = None,
 ) -> Response:
     """The phone payload, with an ETag; `If-None-Match` answers 304 when nothing changed."""
@@ -56,26 +58,29 @@ async def get_walk_list(
     body = payload.model_dump_json().encode()
     etag = serving.etag_of(body)
     headers = {"ETag": etag, "Cache-Control": "private, no-cache"}
-    if if_none_match and etag in [t.strip() for t in if_none_match.split(",")]:
+    matched = etag in [t.strip() for t in (if_none_match or "").split(",")]
+    pulled = {"people": sum(len(s.people) for s in payload.stops), "not_modified": matched}
+    await audit.record(session, tenant, "walk_list.pull", "walk_list", [list_id], pulled)
+    if matched:
         return Response(status_code=304, headers=headers)
     return Response(body, media_type="application/json", headers=headers)
 
 
 @router.post("/{list_id}/assignments", response_model=AssignmentsOut)
 async def assign(
-    session: SessionDep, tenant: Staff, list_id: int, body: AssignmentsIn
+    session: SessionDep, tenant: Staff, list_id: Id, body: AssignmentsIn
 ) -> AssignmentsOut:
     return await serving.assign(session, tenant, list_id, body.user_ids)
 
 
 @router.delete("/{list_id}/assignments/{user_id}", status_code=204, response_class=Response)
-async def unassign(session: SessionDep, tenant: Staff, list_id: int, user_id: int) -> Response:
+async def unassign(session: SessionDep, tenant: Staff, list_id: Id, user_id: Id) -> Response:
     await serving.unassign(session, tenant, list_id, user_id)
     return Response(status_code=204)
 
 
 @router.delete("/{list_id}", status_code=204, response_class=Response)
-async def delete_walk_list(session: SessionDep, tenant: Staff, list_id: int) -> Response:
+async def delete_walk_list(session: SessionDep, tenant: Staff, list_id: Id) -> Response:
     """Delete a list with its targets, assignments and codes; its contacts stay as history."""
     await serving.delete_walk_list(session, tenant, list_id)
     return Response(status_code=204)
@@ -89,7 +94,7 @@ async def delete_walk_list(session: SessionDep, tenant: Staff, list_id: int) -> 
 async def get_sheet(
     session: SessionDep,
     tenant: ListWorker,
-    list_id: int,
+    list_id: Id,
     paper: Annotated[sheet_pdf.Paper, Query(description="letter or a4")] = "letter",
 ) -> Response:
     """The printed walk sheet: one row per person in walking order, with the list's line
@@ -105,7 +110,7 @@ async def get_sheet(
 
 @router.post("/{list_id}/paper_entries", response_model=PaperEntriesOut)
 async def enter_paper(
-    session: SessionDep, tenant: DataEntry, list_id: int, body: PaperEntriesIn
+    session: SessionDep, tenant: DataEntry, list_id: Id, body: PaperEntriesIn
 ) -> PaperEntriesOut:
     """Type in a walk sheet: by line, with the printed result and option codes. One answer per
     entry, in order: `created`, `duplicate` (the line was entered from paper before),
@@ -114,26 +119,26 @@ async def enter_paper(
 
 
 @router.get("/{list_id}/progress", response_model=WalkListProgress)
-async def get_progress(session: SessionDep, tenant: ListWorker, list_id: int) -> WalkListProgress:
+async def get_progress(session: SessionDep, tenant: ListWorker, list_id: Id) -> WalkListProgress:
     return await progress.progress(session, tenant, list_id)
 
 
 @router.post("/{list_id}/codes", status_code=201, response_model=ListCodeOut)
 async def create_code(
-    session: SessionDep, tenant: Staff, list_id: int, body: ListCodeIn
+    session: SessionDep, tenant: Staff, list_id: Id, body: ListCodeIn
 ) -> ListCodeOut:
     """A list code for volunteers without an account (`POST /auth/list_code`)."""
     return await codes.create(session, tenant, list_id, body.expires_in_hours)
 
 
 @router.get("/{list_id}/codes", response_model=list[ListCodeOut])
-async def live_codes(session: SessionDep, tenant: Staff, list_id: int) -> list[ListCodeOut]:
+async def live_codes(session: SessionDep, tenant: Staff, list_id: Id) -> list[ListCodeOut]:
     """The list's codes that still work."""
     return await codes.live_codes(session, tenant, list_id)
 
 
 @router.delete("/{list_id}/codes/{code}", status_code=204, response_class=Response)
-async def revoke_code(session: SessionDep, tenant: Staff, list_id: int, code: str) -> Response:
+async def revoke_code(session: SessionDep, tenant: Staff, list_id: Id, code: str) -> Response:
     """Revoke a code: the tokens bought with it stop working at once."""
     await codes.revoke(session, tenant, list_id, code)
     return Response(status_code=204)

@@ -3,10 +3,13 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
+from app.schemas.common import MAX_ID, CleanStr, FiniteFloat, NoteStr
 from app.schemas.sync import ItemError
 
 MAX_PAPER_ENTRIES = 1000
-Answer = str | float | list[str]
+BoxText = Annotated[CleanStr, StringConstraints(max_length=5000)]
+Answer = BoxText | FiniteFloat | Annotated[list[BoxText], Field(max_length=50)]
+QuestionNumber = Annotated[CleanStr, StringConstraints(max_length=8)]
 
 
 class PaperEntry(BaseModel):
@@ -14,14 +17,17 @@ class PaperEntry(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    line: int = Field(ge=1)
-    result: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=32)]
-    answers: dict[str, Answer] = Field(
+    line: int = Field(ge=1, le=MAX_ID)
+    result: Annotated[
+        CleanStr, StringConstraints(strip_whitespace=True, min_length=1, max_length=32)
+    ]
+    answers: dict[QuestionNumber, Answer] = Field(
+        max_length=100,
         default_factory=dict,
         description='By question number: an option code ("2"), several codes (["H", "T"]) for '
         "a multiple-choice question, the text, or the number",
     )
-    note: str | None = Field(default=None, max_length=5000)
+    note: NoteStr | None = None
     knocked_on: date | None = Field(default=None, description="Default: the day the list was built")
     replace: bool | None = Field(default=None, description="Overrides the request's `replace`")
 

@@ -1,9 +1,33 @@
 from datetime import date, datetime
 from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    field_validator,
+)
 
-Tag = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
+from app.schemas.common import (
+    CleanStr,
+    CustomFields,
+    EmailStr,
+    NameStr,
+    OptionalNameStr,
+    PhoneStr,
+    ShortStr,
+)
+
+Tag = Annotated[CleanStr, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
+EARLIEST_BIRTH = date(1900, 1, 1)
+
+
+def _plausible_birth_date(value: date | None) -> date | None:
+    if value is not None and not EARLIEST_BIRTH <= value <= date.today():
+        raise ValueError(f"a birth date from {EARLIEST_BIRTH} to today")
+    return value
 
 
 class HouseholdOut(BaseModel):
@@ -51,21 +75,28 @@ class PersonPatch(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    first_name: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1)] | None = None
-    middle_name: str | None = None
-    last_name: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1)] | None = None
-    suffix: str | None = None
-    birth_date: date | None = None
-    birth_year: int | None = Field(default=None, ge=1880, le=2100)
-    sex: str | None = None
-    party: str | None = None
-    phone: str | None = None
-    email: str | None = None
+    first_name: NameStr | None = None
+    middle_name: OptionalNameStr | None = None
+    last_name: NameStr | None = None
+    suffix: ShortStr | None = None
+    birth_date: Annotated[date | None, AfterValidator(_plausible_birth_date)] = None
+    birth_year: int | None = Field(default=None, ge=EARLIEST_BIRTH.year)
+    sex: ShortStr | None = None
+    party: ShortStr | None = None
+    phone: PhoneStr | None = None
+    email: EmailStr | None = None
     support_level: int | None = Field(default=None, ge=1, le=5)
     is_volunteer: bool | None = None
     is_donor: bool | None = None
     do_not_contact: bool | None = None
     deceased: bool | None = None
     moved: bool | None = None
-    tags: list[Tag] | None = None
-    custom_fields: dict[str, Any] | None = None
+    tags: list[Tag] | None = Field(default=None, max_length=100)
+    custom_fields: CustomFields | None = None
+
+    @field_validator("birth_year")
+    @classmethod
+    def not_in_the_future(cls, value: int | None) -> int | None:
+        if value is not None and value > date.today().year:
+            raise ValueError("birth_year is in the future")
+        return value

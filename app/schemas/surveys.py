@@ -1,16 +1,36 @@
+import math
 from datetime import datetime
 from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
 
 from app.models.survey import QuestionKind
+from app.schemas.common import CleanStr, text_problem
 from app.schemas.people import Tag
 
-Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=500)]
+Text = Annotated[CleanStr, StringConstraints(strip_whitespace=True, min_length=1, max_length=500)]
 Code = Annotated[str, StringConstraints(strip_whitespace=True, pattern=r"^[0-9A-Za-z+\-]{1,8}$")]
 CUSTOM_FIELD = r"custom:[A-Za-z0-9_][A-Za-z0-9_ .\-]{0,63}"
 ProfileField = Annotated[str, StringConstraints(pattern=f"^{CUSTOM_FIELD}$")]
 BOOLEAN_FIELDS = ("is_volunteer", "is_donor", "do_not_contact")
+
+
+def _custom_problem(field: str, value: str | float | bool) -> str | None:
+    """What is wrong with writing `value` into the custom field, if anything."""
+    if len(field) > 64 + len("custom:"):
+        return f"{field[:80]!r}: a custom field name has at most 64 characters"
+    name_problem = text_problem(field)
+    if name_problem:
+        return f"the field name {name_problem}"
+    if isinstance(value, float) and not math.isfinite(value):
+        return f"{field} must be a finite number"
+    if isinstance(value, str):
+        if len(value) > 500:
+            return f"{field} is longer than 500 characters"
+        value_problem = text_problem(value)
+        if value_problem:
+            return f"{field} {value_problem}"
+    return None
 
 
 class Effects(BaseModel):
@@ -18,7 +38,7 @@ class Effects(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    set: dict[str, Any] = Field(default_factory=dict)
+    set: dict[str, Any] = Field(default_factory=dict, max_length=20)
     tags_add: list[Tag] = Field(default_factory=list)
     tags_remove: list[Tag] = Field(default_factory=list)
 
@@ -34,6 +54,9 @@ class Effects(BaseModel):
             elif field.startswith("custom:") and len(field) > len("custom:"):
                 if not isinstance(value, str | int | float | bool):
                     raise ValueError(f"{field} must be a string, number or boolean")
+                problem = _custom_problem(field, value)
+                if problem:
+                    raise ValueError(problem)
             else:
                 raise ValueError(
                     f"unknown profile field {field!r}; use support_level, is_volunteer, "

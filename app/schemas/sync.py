@@ -1,25 +1,29 @@
+from datetime import UTC, datetime
 from typing import Any, Literal
 from uuid import UUID
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_validator
 
 from app.models.contact import ResultCode
+from app.schemas.common import FiniteFloat, Id, NoteStr
 
 MAX_SYNC_ITEMS = 500
+# No knock predates the app; the service also refuses one long before its list was built.
+EARLIEST_KNOCK = datetime(2000, 1, 1, tzinfo=UTC)
 
 
 class Location(BaseModel):
-    lon: float = Field(ge=-180, le=180)
-    lat: float = Field(ge=-90, le=90)
+    lon: FiniteFloat = Field(ge=-180, le=180)
+    lat: FiniteFloat = Field(ge=-90, le=90)
 
 
 class ResponseIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    question_id: int
-    option_ids: list[int] | None = None
-    text: str | None = Field(default=None, max_length=5000)
-    number: float | None = None
+    question_id: Id
+    option_ids: list[Id] | None = Field(default=None, max_length=50)
+    text: NoteStr | None = None
+    number: FiniteFloat | None = None
 
 
 class SyncItem(BaseModel):
@@ -28,14 +32,21 @@ class SyncItem(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     client_id: UUID
-    walk_list_id: int
-    household_id: int
-    person_id: int | None = None
+    walk_list_id: Id
+    household_id: Id
+    person_id: Id | None = None
     result: ResultCode
     responses: list[ResponseIn] = Field(default_factory=list, max_length=100)
-    note: str | None = Field(default=None, max_length=5000)
+    note: NoteStr | None = None
     knocked_at: AwareDatetime
     location: Location | None = None
+
+    @field_validator("knocked_at")
+    @classmethod
+    def not_before_2000(cls, value: datetime) -> datetime:
+        if value < EARLIEST_KNOCK:
+            raise ValueError("knocked_at is before 2000")
+        return value
 
 
 class SyncIn(BaseModel):

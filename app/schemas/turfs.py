@@ -3,6 +3,7 @@ from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
 
+from app.schemas.common import CleanStr, Id
 from app.schemas.walk_lists import WalkListFilters
 
 
@@ -11,8 +12,10 @@ class TurfIn(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    name: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
-    precinct_ids: list[int] | None = Field(default=None, min_length=1, max_length=500)
+    name: Annotated[
+        CleanStr, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)
+    ]
+    precinct_ids: list[Id] | None = Field(default=None, min_length=1, max_length=500)
     geometry: dict[str, Any] | None = Field(
         default=None, description="GeoJSON Polygon or MultiPolygon (WGS84 lon/lat)"
     )
@@ -42,11 +45,11 @@ class CutArea(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    precinct_ids: list[int] | None = Field(default=None, min_length=1, max_length=500)
+    precinct_ids: list[Id] | None = Field(default=None, min_length=1, max_length=500)
     geometry: dict[str, Any] | None = Field(
         default=None, description="GeoJSON Polygon or MultiPolygon (WGS84 lon/lat)"
     )
-    turf_id: int | None = None
+    turf_id: Id | None = None
 
     @model_validator(mode="after")
     def exactly_one(self) -> "CutArea":
@@ -63,7 +66,7 @@ class TurfCutIn(BaseModel):
     turf_count: int | None = Field(default=None, ge=1, le=5000)
     doors_per_turf: int | None = Field(default=None, ge=1, le=100_000)
     name_prefix: Annotated[
-        str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)
+        CleanStr, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)
     ] = "Turf"
     filters: WalkListFilters | None = Field(
         default=None,

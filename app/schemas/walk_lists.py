@@ -4,6 +4,7 @@ from typing import Annotated, Literal
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
 
 from app.models.survey import QuestionKind
+from app.schemas.common import CleanStr, Id, ShortStr
 from app.schemas.people import Tag
 
 
@@ -14,12 +15,12 @@ class WalkListFilters(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     support_levels: list[Annotated[int, Field(ge=1, le=5)] | Literal["unknown"]] | None = None
-    parties: list[str] | None = None
-    sexes: list[str] | None = None
+    parties: list[ShortStr] | None = Field(default=None, max_length=100)
+    sexes: list[ShortStr] | None = Field(default=None, max_length=100)
     age_min: int | None = Field(default=None, ge=0, le=130)
     age_max: int | None = Field(default=None, ge=0, le=130)
-    tags_any: list[Tag] | None = None
-    tags_none: list[Tag] | None = None
+    tags_any: list[Tag] | None = Field(default=None, max_length=100)
+    tags_none: list[Tag] | None = Field(default=None, max_length=100)
     not_contacted_days: int = Field(
         default=14, ge=0, le=3650, description="Leave out people contacted this recently; 0: off"
     )
@@ -35,10 +36,10 @@ class WalkListFilters(BaseModel):
 class WalkListIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    turf_id: int
-    survey_id: int
+    turf_id: Id
+    survey_id: Id
     name: (
-        Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
+        Annotated[CleanStr, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
         | None
     ) = None
     filters: WalkListFilters = Field(default_factory=WalkListFilters)
@@ -121,7 +122,7 @@ class WalkListPayload(BaseModel):
 class AssignmentsIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    user_ids: list[int] = Field(min_length=1, max_length=200)
+    user_ids: list[Id] = Field(min_length=1, max_length=200)
 
 
 class AssignmentsOut(BaseModel):

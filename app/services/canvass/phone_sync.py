@@ -19,20 +19,26 @@ from sqlmodel import col
 
 from app.errors import PayloadTooLarge, validation_errors
 from app.models import User, WalkList
+from app.schemas.common import MAX_NAME, clean_text
 from app.schemas.sync import MAX_SYNC_ITEMS, ItemError, SyncItem, SyncItemOut, SyncOut
 from app.services.access.tenancy import Tenant, tenant_select
 from app.services.canvass import record
 from app.services.canvass.answers import Answer, Question, answer_problem, load_questions
 from app.services.canvass.record import ContactDraft, Recorder
+from app.services.privacy import audit
 from app.services.walk_lists.serving import visible_lists
 
 CLOCK_SKEW = timedelta(minutes=5)
+# A knock before its list was built can only be a phone's clock: a day of slack for clocks set
+# to the wrong day or zone, and nothing older.
+BEFORE_LIST_SLACK = timedelta(days=1)
 
 
 @dataclass
 class ListContext:
     """What an item is checked against: the list's doors and targets, its survey."""
 
+    built_at: datetime | None = None
     doors: dict[int, set[int]] = field(default_factory=dict)  # household -> target people
     questions: dict[int, Question] = field(default_factory=dict)
 
@@ -44,7 +50,14 @@ async def _contexts(
     lists = (
         await session.execute(
             visible_lists(
-                tenant, tenant_select(tenant, WalkList, col(WalkList.id), col(WalkList.survey_id))
+                tenant,
+                tenant_select(
+                    tenant,
+                    WalkList,
+                    col(WalkList.id),
+                    col(WalkList.survey_id),
+                    col(WalkList.created_at),
+                ),
             )
             .where(col(WalkList.id).in_(list_ids))
             # A list deleted meanwhile: its deletion waits for this sync to commit (the contacts
@@ -52,7 +65,7 @@ async def _contexts(
             .with_for_update(key_share=True)
         )
     ).all()
-    contexts = {row.id: ListContext() for row in lists}
+    contexts = {row.id: ListContext(built_at=row.created_at) for row in lists}
     if not contexts:
         return contexts
     targets = await session.execute(
@@ -81,6 +94,9 @@ def _check(item: SyncItem, context: ListContext | None, now: datetime) -> list[I
     if context is None:
         errors.append(ItemError(loc="walk_list_id", message="walk list not found, or not yours"))
         return errors
+    if context.built_at is not None and item.knocked_at < context.built_at - BEFORE_LIST_SLACK:
+        message = f"knocked_at is before the walk list was built ({context.built_at:%Y-%m-%d})"
+        errors.append(ItemError(loc="knocked_at", message=message))
     targets = context.doors.get(item.household_id)
     if targets is None:
         errors.append(ItemError(loc="household_id", message="this door is not on the walk list"))
@@ -127,7 +143,9 @@ def _draft(item: SyncItem, context: ListContext) -> ContactDraft:
 
 async def _canvasser_name(session: AsyncSession, tenant: Tenant) -> str | None:
     if tenant.guest_name is not None:
-        return tenant.guest_name
+        # a name that came with a list code: tokens issued before names were checked may hold
+        # characters the database refuses, which must never fail a guest's every sync
+        return clean_text(tenant.guest_name)[:MAX_NAME] or "Guest"
     user = await session.get(User, tenant.user_id) if tenant.user_id is not None else None
     return user.name if user else None
 
@@ -146,7 +164,7 @@ async def sync(session: AsyncSession, tenant: Tenant, raw_items: list[Any]) -> S
         except ValidationError as exc:
             client_id = raw.get("client_id") if isinstance(raw, dict) else None
             outs[index] = SyncItemOut(
-                client_id=client_id if isinstance(client_id, str) else None,
+                client_id=clean_text(client_id)[:64] if isinstance(client_id, str) else None,
                 status="rejected",
                 errors=[ItemError(**e) for e in validation_errors(exc.errors())],
             )
@@ -186,4 +204,8 @@ async def sync(session: AsyncSession, tenant: Tenant, raw_items: list[Any]) -> S
             status="duplicate",
             contact_id=first.contact_id if first else None,
         )
-    return SyncOut(results=[o for o in outs if o is not None])
+    results = [o for o in outs if o is not None]
+    counts = {s: sum(o.status == s for o in results) for s in ("created", "duplicate", "rejected")}
+    lists = sorted({item.walk_list_id for _, item in parsed if item.walk_list_id in contexts})
+    await audit.record(session, tenant, "sync.batch", "walk_list", lists, counts)  # one a batch
+    return SyncOut(results=results)

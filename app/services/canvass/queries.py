@@ -19,7 +19,7 @@ HISTORY = """
                     '[]') AS responses
     FROM contact_target t
     JOIN contact c ON c.campaign_id = t.campaign_id AND c.id = t.contact_id
-    LEFT JOIN app_user u ON u.id = c.canvasser_id
+    LEFT JOIN app_user u ON u.campaign_id = c.campaign_id AND u.id = c.canvasser_id
     WHERE t.campaign_id = :cid AND t.person_id = :pid AND c.id > :after
     ORDER BY c.id
     LIMIT :limit

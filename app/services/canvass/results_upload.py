@@ -17,6 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
 from app.models import WalkList
+from app.schemas.common import clean_text, text_problem
 from app.services.access.tenancy import Tenant, tenant_select
 from app.services.canvass import paper_entry
 from app.services.import_outcome import ImportOutcome
@@ -27,6 +28,7 @@ OPTIONAL = ("note", "date")
 QUESTION = re.compile(r"^q(\d{1,3})$")
 US_DATE = re.compile(r"^(\d{1,2})/(\d{1,2})/(\d{4})$")
 MAX_ROWS = 100_000
+MAX_LIST_NUMBER = 32
 
 
 def _column(loc: str) -> str | None:
@@ -104,11 +106,13 @@ async def import_canvass_results(
     except csv.Error as exc:
         raise CsvFileError(f"line {reader.line_num}: {exc}") from None
 
+    # a list number the database could not even compare (a NUL in it) names no list
+    numbers = [n for n in by_list if text_problem(n) is None and len(n) <= MAX_LIST_NUMBER]
     lists = {
         w.number: w
         for w in (
             await session.execute(
-                tenant_select(tenant, WalkList).where(col(WalkList.number).in_(list(by_list)))
+                tenant_select(tenant, WalkList).where(col(WalkList.number).in_(numbers))
             )
         ).scalars()
     }
@@ -116,7 +120,7 @@ async def import_canvass_results(
         walk_list = lists.get(number)
         if walk_list is None:
             for line_no, _ in rows:
-                result.reject(line_no, "list_number", f"no walk list {number!r}")
+                result.reject(line_no, "list_number", f"no walk list {clean_text(number)!r}")
             continue
         outs = await paper_entry.enter(session, tenant, walk_list, [e for _, e in rows])
         for (line_no, _), out in zip(rows, outs, strict=True):

@@ -1,5 +1,7 @@
 """Precincts: GeoJSON import (upsert by code), listing with counts, household assignment."""
 
+import asyncio
+import math
 from typing import Any
 
 from sqlalchemy import Row, SQLColumnExpression, bindparam, func, text
@@ -9,12 +11,23 @@ from sqlalchemy.types import Text
 from sqlmodel import col
 
 from app.errors import NotFound
-from app.geo import GeometryError, areal_from_geojson, as_geojson_sql, load_geojson, to_wkb
+from app.geo import (
+    DEFAULT_LIMITS,
+    GeometryError,
+    GeometryLimits,
+    areal_from_geojson,
+    as_geojson_sql,
+    load_geojson,
+    to_wkb,
+)
 from app.models import Household, Person, Precinct
 from app.pagination import PageParams
+from app.schemas.common import MAX_NAME, text_problem
 from app.schemas.precincts import PrecinctDetail, PrecinctImportOut, RejectedFeature
 from app.services.access.tenancy import Tenant, tenant_select
 from app.services.geography import queries
+
+MAX_CODE = 100
 
 _UPSERT = text(
     """
@@ -44,22 +57,56 @@ async def assign_household_precincts(session: AsyncSession, tenant: Tenant) -> N
     await session.execute(text(queries.ASSIGN), {"cid": tenant.campaign_id})
 
 
+def _property_text(props: dict[str, Any], name: str, what: str, max_length: int) -> str | None:
+    """A code or name property as text: a string or a number (a list, an object or a boolean
+    is refused rather than stored as Python's rendering of it); None when absent or empty."""
+    value = props.get(name)
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, str | int | float):
+        kind = type(value).__name__.replace("dict", "object").replace("list", "array")
+        raise GeometryError(f"{what} property {name!r} must be a string or a number, not {kind}")
+    if isinstance(value, float) and not math.isfinite(value):
+        raise GeometryError(f"{what} property {name!r} must be a finite number")
+    text = str(value).strip()
+    problem = text_problem(text)
+    if problem:
+        raise GeometryError(f"{what} property {name!r} {problem}")
+    if len(text) > max_length:
+        raise GeometryError(f"{what} property {name!r} is longer than {max_length} characters")
+    return text or None
+
+
 def _feature_fields(
-    feature: Any, code_property: str, name_property: str | None
+    feature: Any, code_property: str, name_property: str | None, limits: GeometryLimits
 ) -> tuple[str, str, bytes]:
     if not isinstance(feature, dict) or feature.get("type") != "Feature":
         raise GeometryError("not a GeoJSON Feature")
     props = feature.get("properties") or {}
     if not isinstance(props, dict):
         raise GeometryError("properties must be an object")
-    code = props.get(code_property)
-    if code is None or str(code).strip() == "":
+    code = _property_text(props, code_property, "code", MAX_CODE)
+    if code is None:
         raise GeometryError(f"missing code property {code_property!r}")
-    code = str(code).strip()
-    name = props.get(name_property) if name_property else None
-    name = str(name).strip() if name not in (None, "") else code
-    geom = areal_from_geojson(feature.get("geometry"))
-    return code, name, to_wkb(geom)
+    name = _property_text(props, name_property, "name", MAX_NAME) if name_property else None
+    geom = areal_from_geojson(feature.get("geometry"), limits=limits)
+    return code, name or code, to_wkb(geom)
+
+
+def _checked_features(
+    features: list[Any], code_property: str, name_property: str | None, limits: GeometryLimits
+) -> list[tuple[str, str, bytes] | GeometryError]:
+    """Each feature's code, name and WKB, or why it is refused (CPU work: a worker thread)."""
+    out: list[tuple[str, str, bytes] | GeometryError] = []
+    for feature in features:
+        if isinstance(feature, GeometryError):  # refused while it was read (too large)
+            out.append(feature)
+            continue
+        try:
+            out.append(_feature_fields(feature, code_property, name_property, limits))
+        except GeometryError as exc:
+            out.append(exc)
+    return out
 
 
 async def import_precincts(
@@ -68,19 +115,23 @@ async def import_precincts(
     features: list[Any],
     code_property: str,
     name_property: str | None,
+    limits: GeometryLimits = DEFAULT_LIMITS,
 ) -> PrecinctImportOut:
-    """Upsert precincts by code; bad features are reported by index and the rest kept."""
+    """Upsert precincts by code; bad features are reported by index and the rest kept.
+    Geometry is checked and repaired in a worker thread, so the server keeps answering."""
     rejected: list[RejectedFeature] = []
     seen: dict[str, int] = {}
     codes: list[str] = []
     names: list[str] = []
     wkbs: list[bytes] = []
-    for index, feature in enumerate(features):
-        try:
-            code, name, wkb = _feature_fields(feature, code_property, name_property)
-        except GeometryError as exc:
-            rejected.append(RejectedFeature(index=index, message=str(exc)))
+    checked = await asyncio.to_thread(
+        _checked_features, features, code_property, name_property, limits
+    )
+    for index, fields in enumerate(checked):
+        if isinstance(fields, GeometryError):
+            rejected.append(RejectedFeature(index=index, message=str(fields)))
             continue
+        code, name, wkb = fields
         if code in seen:
             message = f"duplicate code {code!r} (also feature {seen[code]})"
             rejected.append(RejectedFeature(index=index, message=message))

@@ -1,6 +1,7 @@
 """Turf: areas to canvass, from precincts or drawn. A household belongs to a turf when the
 turf covers its point (boundary included)."""
 
+import asyncio
 from typing import Any
 
 from sqlalchemy import Row, bindparam, delete, text
@@ -11,7 +12,15 @@ from sqlalchemy.types import BigInteger
 from sqlmodel import col
 
 from app.errors import Conflict, NotFound, Unprocessable
-from app.geo import COORD_DECIMALS, GeometryError, areal_from_geojson, load_geojson, to_wkb
+from app.geo import (
+    COORD_DECIMALS,
+    DEFAULT_LIMITS,
+    GeometryError,
+    GeometryLimits,
+    areal_from_geojson,
+    load_geojson,
+    to_wkb,
+)
 from app.models import Precinct, Turf
 from app.pagination import PageParams
 from app.schemas.turfs import TurfDetail, TurfIn
@@ -61,16 +70,20 @@ async def owned_precincts(
     return ids
 
 
-async def create_turf(session: AsyncSession, tenant: Tenant, data: TurfIn) -> TurfDetail:
+async def create_turf(
+    session: AsyncSession, tenant: Tenant, data: TurfIn, limits: GeometryLimits = DEFAULT_LIMITS
+) -> TurfDetail:
     """A turf from the union of the campaign's precincts or from a drawn polygon (not repaired:
-    an invalid drawing is refused with the reason)."""
+    an invalid drawing is refused with the reason; checked in a worker thread)."""
     params: dict[str, Any] = {"cid": tenant.campaign_id, "name": data.name}
     if data.precinct_ids is not None:
         ids = await owned_precincts(session, tenant, data.precinct_ids, "body.precinct_ids")
         turf_id = (await session.execute(_FROM_PRECINCTS, params | {"ids": ids})).scalar_one()
     else:
         try:
-            geom = areal_from_geojson(data.geometry, repair=False)
+            geom = await asyncio.to_thread(
+                areal_from_geojson, data.geometry, repair=False, limits=limits
+            )
         except GeometryError as exc:
             raise Unprocessable.on_field("body.geometry", str(exc)) from None
         turf_id = (

@@ -7,6 +7,7 @@ Entry points:
 
 Pure (no database, no I/O; safe in a worker thread): `cutter`, `partition` (balanced Lloyd on
 door locations), `shapes` (Voronoi cells merged per turf, their adjacency), `repair` (stray
-pieces and balance fixed on the cells' graph), `metrics` (the figures reported). Only `service`
-touches the database.
+pieces and balance fixed on the cells' graph), `metrics` (the figures reported), `budget` (a
+time limit and a cancel flag the loops check, so a cut in a worker thread can be stopped).
+Only `service` touches the database.
 """

@@ -16,7 +16,14 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.errors import Unprocessable
-from app.geo import COORD_DECIMALS, GeometryError, areal_from_geojson, to_wkb
+from app.geo import (
+    COORD_DECIMALS,
+    DEFAULT_LIMITS,
+    GeometryError,
+    GeometryLimits,
+    areal_from_geojson,
+    to_wkb,
+)
 from app.schemas.turfs import CutArea, CutMetrics, CutTurfOut, TurfCutIn, TurfCutOut
 from app.services.access.tenancy import Tenant
 from app.services.geography.turfs import owned_precincts
@@ -28,7 +35,9 @@ from app.services.walk_lists.targeting import NEVER_CANVASSED, filter_predicates
 _TURF = "SELECT ST_AsBinary(geom) FROM turf WHERE campaign_id = :cid AND id = :id"
 
 
-async def _area(session: AsyncSession, tenant: Tenant, area: CutArea) -> BaseGeometry:
+async def _area(
+    session: AsyncSession, tenant: Tenant, area: CutArea, limits: GeometryLimits
+) -> BaseGeometry:
     """The area as shapely (lon/lat); only the caller's campaign's precincts and turfs."""
     params: dict[str, Any] = {"cid": tenant.campaign_id}
     if area.precinct_ids is not None:
@@ -43,7 +52,10 @@ async def _area(session: AsyncSession, tenant: Tenant, area: CutArea) -> BaseGeo
             raise Unprocessable.on_field("body.area.turf_id", f"turf {area.turf_id} not found")
         return wkb.loads(bytes(blob))
     try:
-        return areal_from_geojson(area.geometry, repair=False)
+        # CPU work on a large drawing: in a worker thread, like the cut itself
+        return await asyncio.to_thread(
+            areal_from_geojson, area.geometry, repair=False, limits=limits
+        )
     except GeometryError as exc:
         raise Unprocessable.on_field("body.area.geometry", str(exc)) from None
 
@@ -64,9 +76,14 @@ def _geojson(geometry: BaseGeometry) -> dict[str, Any]:
     return mapping(shapely.transform(geometry, lambda xy: np.round(xy, COORD_DECIMALS)))
 
 
-async def cut(session: AsyncSession, tenant: Tenant, data: TurfCutIn) -> TurfCutOut:
+async def cut(
+    session: AsyncSession,
+    tenant: Tenant,
+    data: TurfCutIn,
+    limits: GeometryLimits = DEFAULT_LIMITS,
+) -> TurfCutOut:
     """Cut the area into turfs (saved, or a preview), with the figures of the cut."""
-    area = await _area(session, tenant, data.area)
+    area = await _area(session, tenant, data.area, limits)
     if area.is_empty or area.area == 0:
         raise Unprocessable.on_field("body.area", "the area is empty")
     doors = await _doors(session, tenant, area, data)

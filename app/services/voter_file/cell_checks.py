@@ -19,6 +19,14 @@ OPTIONAL = (
     "house_suffix", "unit", "city", "state", "zip", "lon", "lat", "precinct_code",
 )  # fmt: skip
 KNOWN = REQUIRED + OPTIONAL
+# The longest value of each text column (as PATCH /people allows); longer is a bad cell.
+MAX_LENGTH = {
+    "first_name": 200, "middle_name": 200, "last_name": 200, "street": 200, "city": 200,
+    "phone": 32, "email": 320,
+}  # fmt: skip
+MAX_OTHER_LENGTH = 100
+MAX_CUSTOM_LENGTH = 1000
+EARLIEST_BIRTH_YEAR = 1900  # as PATCH /people: nobody on a voter roll was born earlier
 # Staging types of the columns that are not text.
 TYPES = {"birth_date": "date", "birth_year": "int", "lon": "float8", "lat": "float8"}
 
@@ -59,7 +67,8 @@ def _date_checks(text: pa.Array, today: date) -> tuple[pa.Array, list[Check]]:
               lambda v: f"invalid date {v!r}; expected YYYY-MM-DD"),
         Check("birth_date", pc.and_(shaped, pc.invert(real_day)),
               lambda v: f"invalid date {v!r}: no such day"),
-        Check("birth_date", pc.less(pc.year(birth_date), 1800), lambda v: f"invalid date {v!r}"),
+        Check("birth_date", pc.less(pc.year(birth_date), EARLIEST_BIRTH_YEAR),
+              lambda v: f"birth date {v!r} is before {EARLIEST_BIRTH_YEAR}"),
         Check("birth_date", future, lambda v: f"birth date {v!r} is in the future"),
     ]  # fmt: skip
 
@@ -67,7 +76,7 @@ def _date_checks(text: pa.Array, today: date) -> tuple[pa.Array, list[Check]]:
 def _year_checks(text: pa.Array, today: date) -> tuple[pa.Array, list[Check]]:
     shaped = pc.match_substring_regex(text, _YEAR_RE)
     year = pc.if_else(shaped, text, None).cast(pa.int32())
-    out_of_range = pc.or_(pc.less(year, 1800), pc.greater(year, today.year))
+    out_of_range = pc.or_(pc.less(year, EARLIEST_BIRTH_YEAR), pc.greater(year, today.year))
     return year, [
         Check("birth_year", pc.and_(pc.not_equal(text, ""), pc.invert(shaped)),
               lambda v: f"invalid year {v!r}; expected four digits"),
@@ -91,12 +100,23 @@ def _coordinate_checks(
     ]  # fmt: skip
 
 
+def too_long(column: pa.Array, limit: int) -> pa.Array:
+    """The cells longer than `limit` characters."""
+    return pc.greater(pc.utf8_length(column), limit)
+
+
+def _length_check(cols: Columns, name: str) -> Check:
+    limit = MAX_LENGTH.get(name, MAX_OTHER_LENGTH)
+    return Check(name, too_long(cols[name], limit), lambda _v: f"longer than {limit} characters")
+
+
 def typed_cells(cols: Columns, today: date) -> tuple[Columns, list[Check]]:
     """The typed columns (birth_date, birth_year, lon, lat) and every check of a batch."""
     checks = [
         Check(name, pc.equal(cols[name], ""), lambda _v: "required value is empty")
         for name in REQUIRED
     ]
+    checks += [_length_check(cols, name) for name in KNOWN if name not in TYPES]
     birth_date, date_checks = _date_checks(cols["birth_date"], today)
     birth_year, year_checks = _year_checks(cols["birth_year"], today)
     lon, lon_checks = _coordinate_checks(cols, "lon", "lat", 180)

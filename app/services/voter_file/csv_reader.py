@@ -2,9 +2,10 @@
 
 Per-row Python is too slow for a million-row file (the csv module alone, before any checking,
 is the bottleneck), so rows are parsed by Arrow's C++ CSV reader and checked column by
-column with Arrow compute kernels. Python touches only three things per line: it prefixes the
-physical line number (so every row, good or bad, knows its line), it tracks quotes so a
-multi-line quoted value keeps one number, and it formats messages for the bad rows.
+column with Arrow compute kernels. Where records start is read from the quotes with numpy
+(`quotes`), in linear time, so a multi-line quoted value keeps one line number and a stray
+quote (`Jo"e`) rejects its own row and nothing else. Python prefixes physical line numbers
+only when rows span lines or have the wrong width, and formats messages for the bad rows.
 
 The output batches are CSV bytes for `COPY ... (FORMAT csv)` into the staging table; memory
 stays bounded by the chunk size whatever the file's size.
@@ -16,6 +17,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import IO, Any
 
+import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.csv as pacsv
@@ -23,14 +25,27 @@ import pyarrow.csv as pacsv
 from app.services.import_outcome import LineProblem
 from app.services.voter_file.cell_checks import (
     KNOWN,
+    MAX_CUSTOM_LENGTH,
     REQUIRED,
     address_keys,
     null_empty,
+    too_long,
     typed_cells,
 )
+from app.services.voter_file.quotes import QuoteScan
+from app.services.voter_file.quotes import scan as quote_scan
 
 MAX_ERRORS_KEPT = 1000
 CHUNK_BYTES = 8 << 20
+# One record (a row with a quoted value over several lines) is never longer than this.
+MAX_RECORD_BYTES = 1 << 20
+# Columns that are not the documented ones become custom fields: at most this many.
+MAX_CUSTOM_COLUMNS = 200
+MAX_COLUMN_NAME = 100
+STRAY_QUOTE = (
+    "a quote inside a value that is not quoted; quote the whole value and double the quote "
+    '(Jo"e is written "Jo""e")'
+)
 _LINE = "__line"
 
 
@@ -82,6 +97,8 @@ def parse_header(raw: bytes) -> Header:
         raise CsvFileError(
             "line 1: the header is not valid UTF-8; save the file as UTF-8"
         ) from None
+    if "\x00" in text:
+        raise CsvFileError("line 1: the header holds a NUL character")
     cells = next(csv.reader([text]))
     names = [_normalise_name(c) for c in cells]
     seen: set[str] = set()
@@ -98,39 +115,75 @@ def parse_header(raw: bytes) -> Header:
             + "; required are " + ", ".join(REQUIRED)
         )  # fmt: skip
     custom = [c.strip() for c, n in zip(cells, names, strict=True) if n not in KNOWN]
+    if len(custom) > MAX_CUSTOM_COLUMNS:
+        raise CsvFileError(
+            f"line 1: {len(custom)} columns are not voter-file fields and would become custom "
+            f"fields; at most {MAX_CUSTOM_COLUMNS} (remove the columns you do not need)"
+        )
+    long = [c for c in custom if len(c) > MAX_COLUMN_NAME]
+    if long:
+        raise CsvFileError(
+            f"line 1: column name {long[0][:40]!r}... is longer than {MAX_COLUMN_NAME} characters"
+        )
     return Header(names=names, custom=custom)
 
 
-def line_chunks(stream: IO[bytes], state: ParseState, size: int = CHUNK_BYTES) -> Iterator[bytes]:
-    """Blocks of whole lines, cut where no quoted value is open (an even count of quotes)."""
+@dataclass
+class Chunk:
+    """Whole records: the bytes, their quote scan, and the line number of the first."""
+
+    data: bytes
+    scan: QuoteScan
+    first_line: int
+
+
+def line_chunks(
+    stream: IO[bytes],
+    state: ParseState,
+    size: int = CHUNK_BYTES,
+    first_line: int = 2,
+    max_record: int = MAX_RECORD_BYTES,
+) -> Iterator[Chunk]:
+    """Blocks of whole records, cut after a line where no quoted value is open (`quotes`).
+
+    Linear in the file: each block is scanned once with what was left over from the previous
+    one, and the leftover (one unfinished record) is bounded by `max_record`. A record that
+    runs past it means a quote that never closes: the file fails with the line it starts on.
+    """
     rest = b""
-    while True:
-        block = stream.read(size)
+    while block := stream.read(size):
         state.bytes_read += len(block)
-        if not block:
-            break
         data = rest + block
-        cut = data.rfind(b"\n") + 1
-        while cut and data.count(b'"', 0, cut) & 1:
-            cut = data.rfind(b"\n", 0, cut - 1) + 1
-        if not cut:
+        # whole lines; a CR at the very end may be the first half of a CR LF
+        whole = max(data.rfind(b"\n"), data.rfind(b"\r", 0, len(data) - 1)) + 1
+        scan = quote_scan(data[:whole])
+        closed = np.flatnonzero(scan.closed_after)
+        if closed.size:
+            lines = int(closed[-1]) + 1
+            cut = int(scan.line_ends[lines - 1]) + 1
+            yield Chunk(data[:cut], scan.head(lines), first_line)
+            first_line += lines
+            rest = data[cut:]
+        else:
             rest = data
-            continue
-        yield data[:cut]
-        rest = data[cut:]
+        if len(rest) > max_record:
+            raise CsvFileError(
+                f"line {first_line}: a quoted value starts on this line or soon after and is "
+                f"still open {max_record // 1024} KB later; look for a quote that is not closed"
+            )
     if rest:
-        yield rest if rest.endswith(b"\n") else rest + b"\n"
+        if not rest.endswith((b"\n", b"\r")):
+            rest += b"\n"
+        yield Chunk(rest, quote_scan(rest), first_line)
 
 
-def numbered(chunk: bytes, first_line: int) -> bytes:
+def numbered(chunk: bytes, first_line: int, record_starts: Any) -> bytes:
     """Each record of the chunk prefixed with its physical line number; a quoted value that
-    spans lines keeps the number of the line it starts on."""
+    spans lines keeps the number of the line it starts on (`record_starts`, per line)."""
     out: list[bytes] = []
-    inside_quotes = False
-    for number, raw in enumerate(chunk.splitlines(keepends=True), start=first_line):
-        out.append(raw if inside_quotes else b"%d," % number + raw)
-        if raw.count(b'"') & 1:
-            inside_quotes = not inside_quotes
+    lines = chunk.splitlines(keepends=True)
+    for index, (raw, starts) in enumerate(zip(lines, record_starts, strict=True)):
+        out.append(b"%d," % (first_line + index) + raw if starts else raw)
     return b"".join(out)
 
 
@@ -163,6 +216,7 @@ class VoterCsvReader:
             )
 
         self._fast_failed = False
+        self._nul_in_chunk = False
         self._plain_options = options(names, self._fast_invalid_row, multiline=False)
         self._numbered_options = options([_LINE, *names], self._invalid_row, multiline=True)
         self._width = len(self.header.names)
@@ -191,16 +245,17 @@ class VoterCsvReader:
 
     def chunks(self) -> Iterator[bytes]:
         """CSV bytes (no header) of the good rows, in staging_columns order."""
-        first_line = 2
         for chunk in line_chunks(self._stream, self.state):
-            line_count = chunk.count(b"\n")
-            table = self._fast_parse(chunk, line_count)
+            first_line, line_count = chunk.first_line, chunk.scan.lines
+            self._reject_strays(chunk)
+            self._nul_in_chunk = b"\x00" in chunk.data
+            table = self._fast_parse(chunk.data, line_count)
             if table is not None:
                 lines = pa.array(range(first_line, first_line + line_count), pa.int64())
-            else:  # rows broken across lines or of the wrong width: number every line
-                table = self._read(numbered(chunk, first_line), self._numbered_options)
+            else:  # rows broken across lines or of the wrong width: number every record
+                data = numbered(chunk.data, first_line, chunk.scan.record_starts)
+                table = self._read(data, self._numbered_options)
                 lines = table[_LINE].combine_chunks().cast(pa.int64())
-            first_line += line_count
             staged = self._stage(
                 table.drop_columns([_LINE]) if _LINE in table.column_names else table, lines
             )
@@ -208,6 +263,32 @@ class VoterCsvReader:
                 sink = pa.BufferOutputStream()
                 pacsv.write_csv(staged, sink, pacsv.WriteOptions(include_header=False))
                 yield sink.getvalue().to_pybytes()
+
+    def _reject_strays(self, chunk: Chunk) -> None:
+        """Reject each record holding a stray quote, naming its column when it can."""
+        scan = chunk.scan
+        if not scan.strays.size:
+            return
+        starts = np.flatnonzero(scan.record_starts)
+        seen: set[int] = set()
+        for offset in scan.strays.tolist():
+            record = int(starts[np.searchsorted(starts, scan.line_of(offset), side="right") - 1])
+            if record in seen:
+                continue
+            seen.add(record)
+            begin = int(scan.line_ends[record - 1]) + 1 if record else 0
+            self.state.reject(
+                chunk.first_line + record, self._column_at(chunk.data[begin:offset]), STRAY_QUOTE
+            )
+
+    def _column_at(self, record_prefix: bytes) -> str | None:
+        """The column of the field that `record_prefix` (a record up to some byte) ends in."""
+        try:
+            cells = next(csv.reader([record_prefix.decode("latin-1")]), [""])
+        except csv.Error:
+            return None
+        index = len(cells) - 1
+        return self.header.names[index] if 0 <= index < self._width else None
 
     def _read(self, data: bytes, options: Options) -> pa.Table:
         read, parse, convert = options
@@ -239,6 +320,10 @@ class VoterCsvReader:
                     self.state.reject(line, name, "not valid UTF-8; save the file as UTF-8")
                     values.append(value.decode("utf-8", errors="replace"))
             text = pa.array(values, pa.string())
+        if self._nul_in_chunk:  # PostgreSQL text cannot hold NUL
+            nul = pc.fill_null(pc.match_substring(text, "\x00"), False)
+            for index in pc.indices_nonzero(nul).to_pylist():
+                self.state.reject(lines[index].as_py(), name, "contains a NUL character")
         return pc.utf8_trim_whitespace(text)
 
     def _stage(self, table: pa.Table, lines: pa.Array) -> pa.Table:
@@ -257,6 +342,11 @@ class VoterCsvReader:
         self.state.rows_read += len(lines)
 
         typed, checks = typed_cells(cols, self.today)
+        for name, column in zip(self.custom_names, custom, strict=True):
+            long = pc.fill_null(too_long(column, MAX_CUSTOM_LENGTH), False)
+            for index in pc.indices_nonzero(long).to_pylist():
+                message = f"longer than {MAX_CUSTOM_LENGTH} characters"
+                self.state.reject(lines[index].as_py(), name, message)
         rejected = pa.array(sorted(self.state.rejected_lines), pa.int64())
         bad = pc.is_in(lines, value_set=rejected)  # rows with bad UTF-8
         for check in checks:

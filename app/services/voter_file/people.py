@@ -1,4 +1,5 @@
-"""People: search and paging, one profile, hand corrections and tags."""
+"""People: search and paging, one profile, hand corrections and tags. Reads, searches and
+changes are recorded in the audit log (`privacy.audit`), in the same transaction."""
 
 from datetime import date
 from typing import Any
@@ -9,12 +10,14 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import defer
 from sqlmodel import col
 
-from app.errors import NotFound, Unprocessable
+from app.errors import Conflict, NotFound, Unprocessable
 from app.models import Household, Person
 from app.models.base import orm_attribute
+from app.models.privacy import ERASED_PREFIX
 from app.pagination import PageParams
 from app.schemas.people import HouseholdOut, PersonOut, PersonPatch
 from app.services.access.tenancy import Tenant, tenant_select
+from app.services.privacy import audit
 
 NOT_NULL_FIELDS = {
     "first_name", "last_name", "is_volunteer", "is_donor", "do_not_contact", "deceased",
@@ -94,8 +97,15 @@ async def list_people(
     tag: str | None = None,
     q: str | None = None,
 ) -> list[PersonOut]:
-    """A page of people matching the filters, by id."""
-    stmt = _person_select(tenant).order_by(col(Person.id)).limit(page.limit + 1)
+    """A page of people matching the filters, by id (erased people are nobody: left out).
+    One audit entry for the page: the filters (a name search only as its word count) and the
+    ids returned."""
+    stmt = (
+        _person_select(tenant)
+        .where(col(Person.external_id).not_like(f"{ERASED_PREFIX}%"))
+        .order_by(col(Person.id))
+        .limit(page.limit + 1)
+    )
     if page.after_id is not None:
         stmt = stmt.where(col(Person.id) > page.after_id)
     if precinct_id is not None:
@@ -115,6 +125,21 @@ async def list_people(
             | func.lower(Person.first_name).like(pattern, escape="\\")
         )
     rows = (await session.execute(stmt)).all()
+    filters = {
+        "precinct_id": precinct_id, "household_id": household_id,
+        "support_level": support_level, "party": party, "tag": tag,
+        "q_words": len(q.split()) if q else None,
+    }  # fmt: skip
+    detail = {k: v for k, v in filters.items() if v is not None}
+    shown = [row[0].id for row in rows[: page.limit]]
+    await audit.record(
+        session,
+        tenant,
+        "person.search",
+        "person",
+        shown,
+        detail | {"next_page": bool(page.after_id)},
+    )
     return [_out(*row) for row in rows]
 
 
@@ -128,6 +153,13 @@ async def get_person(session: AsyncSession, tenant: Tenant, person_id: int) -> P
     return _out(*row)
 
 
+async def read_person(session: AsyncSession, tenant: Tenant, person_id: int) -> PersonOut:
+    """One person with their door, the read recorded in the audit log."""
+    person = await get_person(session, tenant, person_id)
+    await audit.record(session, tenant, "person.read", "person", [person_id])
+    return person
+
+
 async def _update(
     session: AsyncSession, tenant: Tenant, person_id: int, values: dict[str, Any]
 ) -> None:
@@ -135,10 +167,13 @@ async def _update(
         update(Person)
         .where(col(Person.campaign_id) == tenant.campaign_id, col(Person.id) == person_id)
         .values(**values, updated_at=func.now())
-        .returning(col(Person.id))
+        .returning(col(Person.external_id))
     )
-    if result.scalar_one_or_none() is None:
+    external_id = result.scalar_one_or_none()
+    if external_id is None:
         raise NotFound(f"person {person_id} not found")
+    if external_id.startswith(ERASED_PREFIX):  # the row stayed as it was (a trigger keeps it)
+        raise Conflict(f"person {person_id} was erased")
 
 
 async def patch_person(
@@ -166,6 +201,10 @@ async def patch_person(
         values["birth_year"] = values["birth_date"].year
     if values:
         await _update(session, tenant, person_id, values)
+    fields = sorted(patch.model_fields_set)
+    custom = sorted(patch.custom_fields or {}) if "custom_fields" in fields else []
+    detail = {"fields": fields} | ({"custom_fields": custom} if custom else {})
+    await audit.record(session, tenant, "person.update", "person", [person_id], detail)
     return await get_person(session, tenant, person_id)
 
 
@@ -176,10 +215,12 @@ async def add_tag(session: AsyncSession, tenant: Tenant, person_id: int, tag: st
         else_=func.array_append(Person.tags, tag),
     )
     await _update(session, tenant, person_id, {"tags": tags})
+    await audit.record(session, tenant, "person.tag_add", "person", [person_id])
     return await get_person(session, tenant, person_id)
 
 
 async def remove_tag(session: AsyncSession, tenant: Tenant, person_id: int, tag: str) -> PersonOut:
     """Take a tag off a person (no error when they did not have it)."""
     await _update(session, tenant, person_id, {"tags": func.array_remove(Person.tags, tag)})
+    await audit.record(session, tenant, "person.tag_remove", "person", [person_id])
     return await get_person(session, tenant, person_id)
