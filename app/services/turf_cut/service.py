@@ -28,11 +28,16 @@ from app.schemas.turfs import CutArea, CutMetrics, CutTurfOut, TurfCutIn, TurfCu
 from app.services.access.tenancy import Tenant
 from app.services.geography.turfs import owned_precincts
 from app.services.turf_cut import queries
+from app.services.turf_cut.budget import CutBudget, CutStopped
 from app.services.turf_cut.cutter import TurfCountError, cut_turfs
 from app.services.turf_cut.metrics import CutFigures
 from app.services.walk_lists.targeting import NEVER_CANVASSED, filter_predicates
 
 _TURF = "SELECT ST_AsBinary(geom) FROM turf WHERE campaign_id = :cid AND id = :id"
+
+# How long a cut may run in a request before it is refused (a city of 21k doors into 200
+# turfs takes about 2 s).
+CUT_SECONDS = 30.0
 
 
 async def _area(
@@ -97,9 +102,18 @@ async def cut(
     lon = np.array([d.lon for d in doors], dtype=float)
     lat = np.array([d.lat for d in doors], dtype=float)
     people = np.array([d.people for d in doors], dtype=np.int64)
+    budget = CutBudget(seconds=CUT_SECONDS)
     try:
-        # Layout, assignment and routes are CPU work: keep them off the event loop.
-        result = await asyncio.to_thread(cut_turfs, lon, lat, area, count)
+        # Layout, assignment and routes are CPU work: keep them off the event loop. A worker
+        # thread cannot be interrupted, so a cancelled request (server stopping) cancels the
+        # budget, which the cut's loops check.
+        result = await asyncio.to_thread(cut_turfs, lon, lat, area, count, budget)
+    except asyncio.CancelledError:
+        budget.cancel()
+        raise
+    except CutStopped as exc:
+        message = f"{exc}: cut a smaller area, or into fewer turfs"
+        raise Unprocessable.on_field("body.turf_count", message) from None
     except TurfCountError as exc:  # more turfs than doors, or than the points they stand at
         size = "body.turf_count" if data.turf_count is not None else "body.doors_per_turf"
         raise Unprocessable.on_field(size, str(exc)) from None
