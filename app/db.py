@@ -42,9 +42,16 @@ def make_sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
 
 
 @asynccontextmanager
-async def session_scope(factory: async_sessionmaker[AsyncSession]) -> AsyncIterator[AsyncSession]:
-    """A unit of work: commit when the block ends normally, roll back on any error."""
+async def session_scope(
+    factory: async_sessionmaker[AsyncSession], campaign_id: int | None = None
+) -> AsyncIterator[AsyncSession]:
+    """A unit of work: commit when the block ends normally, roll back on any error.
+
+    `campaign_id`: the campaign whose data the unit of work touches, kept in
+    `session.info["campaign_id"]` (jobs and flows that run outside a request say it here)."""
     async with factory() as session:
+        if campaign_id is not None:
+            session.info["campaign_id"] = campaign_id
         try:
             yield session
             await session.commit()

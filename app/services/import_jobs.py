@@ -111,7 +111,7 @@ async def get_job(session: AsyncSession, tenant: Tenant, job_id: int) -> ImportJ
 async def _set(
     factory: async_sessionmaker[AsyncSession], campaign_id: int, job_id: int, **values: Any
 ) -> None:
-    async with session_scope(factory) as session:
+    async with session_scope(factory, campaign_id) as session:
         await session.execute(
             update(ImportJob)
             .where(col(ImportJob.campaign_id) == campaign_id, col(ImportJob.id) == job_id)
@@ -127,7 +127,7 @@ async def run_job(
     try:
         await _set(factory, campaign_id, job_id, status="running", started_at=datetime.now(UTC))
         try:
-            async with session_scope(factory) as session:
+            async with session_scope(factory, campaign_id) as session:
                 with open(path, "rb") as stream:  # noqa: ASYNC230 (read in worker threads)
                     result = await RUNNERS[queued.kind](session, tenant, stream)
                 await session.execute(
