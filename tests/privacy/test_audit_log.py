@@ -122,6 +122,32 @@ async def test_every_pull_of_a_walk_list_is_logged_the_304s_too(
     ]
 
 
+async def test_printing_a_sheet_and_typing_it_in_are_logged(
+    client: AsyncClient, connection: AsyncConnection, camp: CampaignFixture, assigned: AssignedList
+) -> None:
+    """A sheet carries names and addresses on paper; typing it in changes profiles."""
+    list_id = assigned.walk_list["id"]
+    sheet = await client.get(
+        f"{API}/walk_lists/{list_id}/sheet.pdf", headers=camp.organizer.headers
+    )
+    assert sheet.status_code == 200
+    entries = [{"line": line, "result": "NH"} for line in list(assigned.people_by_line())[:2]]
+    entries.append({"line": 999, "result": "NH"})
+    typed = await client.post(
+        f"{API}/walk_lists/{list_id}/paper_entries",
+        json={"entries": entries},
+        headers=camp.data_entry.headers,
+    )
+    assert typed.status_code == 200, typed.text
+    [printed] = await audit_rows(connection, camp.id, action="walk_list.sheet")
+    assert (printed.object_ids, printed.actor_user_id) == ([list_id], camp.organizer.id)
+    people = sum(len(s["people"]) for s in assigned.stops)
+    assert printed.detail == {"people": people}
+    [batch] = await audit_rows(connection, camp.id, action="paper.batch")
+    assert (batch.object_ids, batch.actor_user_id) == ([list_id], camp.data_entry.id)
+    assert batch.detail == {"created": 2, "rejected": 1}
+
+
 async def test_a_sync_batch_is_one_entry_with_counts_not_one_per_item(
     client: AsyncClient, connection: AsyncConnection, camp: CampaignFixture, assigned: AssignedList
 ) -> None:

@@ -227,10 +227,42 @@ async def test_a_phone_syncing_late_does_not_refill_her_profile(
         bea,
         responses=[{"question_id": q1["id"], "option_ids": [q1["options"][0]["id"]]}],
     )
+    door_wide = sync_item(canvassed.walk_list, bea_door, None, "not_home")
     await erase(client, camp, bea["id"])
-    assert (await send_sync(client, camp.canvasser.headers, [late])).status_code == 200
+    synced = await send_sync(client, camp.canvasser.headers, [late, door_wide])
+    assert synced.status_code == 200
+    refused, kept = synced.json()["results"]
+    assert refused["status"] == "rejected"
+    assert refused["errors"][0]["loc"] == "person_id"
+    assert "erased" in refused["errors"][0]["message"]
+    assert kept["status"] == "created"  # the door itself can still be knocked
     profile = (await client.get(f"{API}/people/{bea['id']}", headers=camp.admin.headers)).json()
     assert (profile["support_level"], profile["last_contacted_at"]) == (None, None)
+
+
+async def test_a_paper_sheet_typed_late_cannot_record_her_line(
+    client: AsyncClient, camp: CampaignFixture, canvassed: Knocked
+) -> None:
+    """The printed sheet still has Bea's line; typing it after the erasure is refused, and
+    the other lines of the batch are kept."""
+    lines = {p["first_name"]: line for line, p in canvassed.assigned.people_by_line().items()}
+    await erase(client, camp, canvassed.bea["id"])
+    entered = await client.post(
+        f"{API}/walk_lists/{canvassed.walk_list['id']}/paper_entries",
+        json={
+            "entries": [
+                {"line": lines["Bea"], "result": "C", "note": "Bea Bell said yes"},
+                {"line": lines["Dot"], "result": "NH"},
+            ]
+        },
+        headers=camp.data_entry.headers,
+    )
+    assert entered.status_code == 200, entered.text
+    bea_line, dot_line = entered.json()["results"]
+    assert bea_line["status"] == "rejected"
+    assert bea_line["errors"] == [{"loc": "line", "message": bea_line["errors"][0]["message"]}]
+    assert "erased" in bea_line["errors"][0]["message"]
+    assert dot_line["status"] == "created"
 
 
 async def test_a_new_import_of_the_voter_file_does_not_bring_her_back(

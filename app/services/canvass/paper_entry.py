@@ -11,6 +11,7 @@ serialised (an advisory lock), so two typists entering the same sheet at once ne
 contacts for a line.
 """
 
+from collections import Counter
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time
 from typing import Any, Literal
@@ -33,7 +34,8 @@ from app.schemas.sync import ItemError
 from app.services.access.tenancy import Tenant, get_owned
 from app.services.canvass import queries, record
 from app.services.canvass.answers import Answer, Question, answer_from_sheet, load_questions
-from app.services.canvass.record import ContactDraft, Recorder
+from app.services.canvass.record import ERASED, ContactDraft, Recorder
+from app.services.privacy import audit
 
 _PAPER_LOCK = 4344  # advisory-lock namespace: paper entry into walk list N
 
@@ -47,17 +49,12 @@ class Sheet:
     questions: dict[int, Question]  # question id -> question
     numbered: dict[str, Question]  # "1", "2", ... -> question
     entered: dict[int, int]  # person -> their live paper contact on this list
+    erased: set[int]  # the lines of people erased on request since: refused
 
 
 async def _sheet(session: AsyncSession, tenant: Tenant, walk_list: WalkList) -> Sheet:
     params = {"cid": tenant.campaign_id, "id": walk_list.id}
-    lines = await session.execute(
-        text(
-            "SELECT line, person_id, household_id FROM walk_list_target"
-            " WHERE campaign_id = :cid AND walk_list_id = :id"
-        ),
-        params,
-    )
+    lines = (await session.execute(text(queries.SHEET_LINES), params)).all()
     questions = (await load_questions(session, tenant, {walk_list.survey_id})).get(
         walk_list.survey_id, {}
     )
@@ -70,7 +67,8 @@ async def _sheet(session: AsyncSession, tenant: Tenant, walk_list: WalkList) -> 
     )
     return Sheet(
         walk_list=walk_list,
-        lines={line: (person, household) for line, person, household in lines},
+        lines={line: (person, household) for line, person, household, _ in lines},
+        erased={line for line, _, _, erased in lines if erased},
         questions=questions,
         numbered={str(q.number): q for q in questions.values()},
         entered={person: contact for person, contact in entered},
@@ -94,6 +92,8 @@ def _check(entry: PaperEntry, sheet: Sheet, today: date) -> ContactDraft | list[
     target = sheet.lines.get(entry.line)
     if target is None:
         errors.append(ItemError(loc="line", message=f"line {entry.line} is not on this walk list"))
+    elif entry.line in sheet.erased:
+        errors.append(ItemError(loc="line", message=ERASED))
     result = result_of(entry.result)
     if result is None:
         codes = ", ".join(RESULT_CODES)
@@ -201,4 +201,7 @@ async def enter_for_list(
 ) -> PaperEntriesOut:
     """Enter sheet lines for the campaign's list `list_id` (see `enter`)."""
     walk_list = await get_owned(session, tenant, WalkList, list_id)
-    return PaperEntriesOut(results=await enter(session, tenant, walk_list, raw_entries, replace))
+    results = await enter(session, tenant, walk_list, raw_entries, replace)
+    counts = {str(status): n for status, n in Counter(r.status for r in results).items()}
+    await audit.record(session, tenant, "paper.batch", "walk_list", [list_id], counts)
+    return PaperEntriesOut(results=results)

@@ -22,9 +22,9 @@ from app.models import User, WalkList
 from app.schemas.common import MAX_NAME, clean_text
 from app.schemas.sync import MAX_SYNC_ITEMS, ItemError, SyncItem, SyncItemOut, SyncOut
 from app.services.access.tenancy import Tenant, tenant_select
-from app.services.canvass import record
+from app.services.canvass import queries, record
 from app.services.canvass.answers import Answer, Question, answer_problem, load_questions
-from app.services.canvass.record import ContactDraft, Recorder
+from app.services.canvass.record import ERASED, ContactDraft, Recorder
 from app.services.privacy import audit
 from app.services.walk_lists.serving import visible_lists
 
@@ -40,6 +40,7 @@ class ListContext:
 
     built_at: datetime | None = None
     doors: dict[int, set[int]] = field(default_factory=dict)  # household -> target people
+    erased: set[int] = field(default_factory=set)  # targets erased since: nothing more on them
     questions: dict[int, Question] = field(default_factory=dict)
 
 
@@ -69,14 +70,14 @@ async def _contexts(
     if not contexts:
         return contexts
     targets = await session.execute(
-        text(
-            "SELECT walk_list_id, household_id, person_id FROM walk_list_target"
-            " WHERE campaign_id = :cid AND walk_list_id = ANY(CAST(:ids AS bigint[]))"
-        ),
-        {"cid": tenant.campaign_id, "ids": list(contexts)},
+        text(queries.SYNC_TARGETS), {"cid": tenant.campaign_id, "ids": list(contexts)}
     )
-    for list_id, household_id, person_id in targets:
-        contexts[list_id].doors.setdefault(household_id, set()).add(person_id)
+    for list_id, household_id, person_id, erased in targets:
+        people = contexts[list_id].doors.setdefault(household_id, set())
+        if erased:
+            contexts[list_id].erased.add(person_id)
+        else:
+            people.add(person_id)
     surveys = await load_questions(session, tenant, {row.survey_id for row in lists})
     for row in lists:
         contexts[row.id].questions = surveys.get(row.survey_id, {})
@@ -100,6 +101,8 @@ def _check(item: SyncItem, context: ListContext | None, now: datetime) -> list[I
     targets = context.doors.get(item.household_id)
     if targets is None:
         errors.append(ItemError(loc="household_id", message="this door is not on the walk list"))
+    elif item.person_id is not None and item.person_id in context.erased:
+        errors.append(ItemError(loc="person_id", message=ERASED))
     elif item.person_id is not None and item.person_id not in targets:
         errors.append(
             ItemError(loc="person_id", message="this person is not a target at this door")

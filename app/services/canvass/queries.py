@@ -125,3 +125,21 @@ SUPERSEDE = """
     FROM unnest(CAST(:old AS bigint[]), CAST(:new AS bigint[])) AS x(old, new)
     WHERE c.campaign_id = :cid AND c.id = x.old
 """
+
+
+# A list's targets, and which of them were erased on request since the list was built (their
+# knocks are refused: nothing more may be recorded about them).
+SYNC_TARGETS = """
+    SELECT t.walk_list_id, t.household_id, t.person_id, p.external_id LIKE 'erased:%' AS erased
+    FROM walk_list_target t
+    JOIN person p ON p.campaign_id = t.campaign_id AND p.id = t.person_id
+    WHERE t.campaign_id = :cid AND t.walk_list_id = ANY(CAST(:ids AS bigint[]))
+"""
+
+# A sheet's lines, as SYNC_TARGETS for one list.
+SHEET_LINES = """
+    SELECT t.line, t.person_id, t.household_id, p.external_id LIKE 'erased:%' AS erased
+    FROM walk_list_target t
+    JOIN person p ON p.campaign_id = t.campaign_id AND p.id = t.person_id
+    WHERE t.campaign_id = :cid AND t.walk_list_id = :id
+"""

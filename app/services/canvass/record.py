@@ -19,6 +19,9 @@ from app.services.canvass import profile_updates, queries
 from app.services.canvass.answers import Answer, Question
 from app.services.canvass.profile_updates import RESULT_FIELDS, Fact, Touch, option_facts
 
+# Why a knock about a person erased on request is refused (privacy/erasure).
+ERASED = "this person's data was erased at their request: nothing more is recorded on them"
+
 
 @dataclass(frozen=True)
 class ContactDraft:

@@ -48,12 +48,15 @@ Action = Literal[
     "person.search",  # GET /people: one entry per page, the ids it returned
     "person.export",  # GET /people/{id}/export
     "walk_list.pull",  # GET /walk_lists/{id} (a 304 too: the phone's copy was confirmed)
+    "walk_list.sheet",  # GET /walk_lists/{id}/sheet.pdf: names and addresses on paper
     # personal data changed
     "person.update",  # PATCH /people/{id}: the fields, not their values
     "person.tag_add",
     "person.tag_remove",
     "person.erase",  # DELETE /people/{id}
     "sync.batch",  # POST /sync: one entry per batch, with counts
+    "paper.batch",  # POST /walk_lists/{id}/paper_entries: one entry per request, with counts
+    "results.upload",  # a results file's import job: one entry, with counts
     # members and accounts (services/access)
     "member.add",
     "member.remove",

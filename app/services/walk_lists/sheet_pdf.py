@@ -25,6 +25,7 @@ from app.models import Campaign, Turf, User, WalkListAssignment
 from app.models.contact import RESULT_CODES
 from app.schemas.walk_lists import PayloadQuestion, WalkListPayload
 from app.services.access.tenancy import Tenant
+from app.services.privacy import audit
 from app.services.walk_lists import serving
 
 FONTS = Path(__file__).resolve().parents[2] / "fonts"
@@ -214,6 +215,10 @@ async def sheet_pdf(session: AsyncSession, tenant: Tenant, list_id: int, paper: 
     """The list's printed walk sheet, as a PDF."""
     walk_list = await serving.get_visible(session, tenant, list_id)
     payload = await serving.payload_of(session, tenant, walk_list)
+    people = sum(len(stop.people) for stop in payload.stops)
+    await audit.record(
+        session, tenant, "walk_list.sheet", "walk_list", [list_id], {"people": people}
+    )
     campaign = await session.get(Campaign, tenant.campaign_id)
     turf = (
         await session.execute(
