@@ -54,16 +54,16 @@ async def get_walk_list(
     if_none_match: Annotated[str | None, Header()] = None,
 ) -> Response:
     """The phone payload, with an ETag; `If-None-Match` answers 304 when nothing changed."""
-    payload = await serving.payload(session, tenant, list_id)
-    body = payload.model_dump_json().encode()
-    etag = serving.etag_of(body)
+    walk_list = await serving.get_visible(session, tenant, list_id)
+    etag, people = await serving.payload_etag(session, tenant, walk_list)
     headers = {"ETag": etag, "Cache-Control": "private, no-cache"}
     matched = etag in [t.strip() for t in (if_none_match or "").split(",")]
-    pulled = {"people": sum(len(s.people) for s in payload.stops), "not_modified": matched}
+    pulled = {"people": people, "not_modified": matched}
     await audit.record(session, tenant, "walk_list.pull", "walk_list", [list_id], pulled)
-    if matched:
+    if matched:  # answered before anything is built
         return Response(status_code=304, headers=headers)
-    return Response(body, media_type="application/json", headers=headers)
+    payload = await serving.payload_of(session, tenant, walk_list)
+    return Response(payload.model_dump_json(), media_type="application/json", headers=headers)
 
 
 @router.post("/{list_id}/assignments", response_model=AssignmentsOut)

@@ -214,6 +214,39 @@ async def test_the_etag_holds_until_a_support_level_changes(
     assert changed.status_code == 200 and changed.headers["etag"] != etag
 
 
+@pytest.mark.parametrize(
+    ("change", "new_etag"),
+    [
+        pytest.param({"first_name": "Zelda"}, True, id="first name"),
+        pytest.param({"last_name": "Zorn"}, True, id="last name"),
+        pytest.param({"birth_date": "1950-02-03"}, True, id="birth date (age)"),
+        pytest.param({"party": "GRN"}, True, id="party"),
+        pytest.param({"phone": "617-555-0199"}, False, id="phone: not on the payload"),
+        pytest.param({"custom_fields": {"dog": "yes"}}, False, id="custom field: not on it"),
+    ],
+)
+async def test_the_etag_follows_exactly_what_the_payload_shows(
+    client: AsyncClient, camp: CampaignFixture, walk_list: dict, change: dict, new_etag: bool
+) -> None:
+    """The ETag is computed in SQL from the payload's own columns (a 304 builds nothing): a
+    change the phone would see makes a new one, a change it would not see keeps it."""
+    url = f"{API}/walk_lists/{walk_list['id']}"
+    first = await client.get(url, headers=camp.organizer.headers)
+    etag = first.headers["etag"]
+    person_id = first.json()["stops"][0]["people"][0]["id"]
+    patched = await client.patch(
+        f"{API}/people/{person_id}", json=change, headers=camp.organizer.headers
+    )
+    assert patched.status_code == 200, patched.text
+    again = await client.get(url, headers={**camp.organizer.headers, "If-None-Match": etag})
+    assert again.status_code == (200 if new_etag else 304)
+    assert (again.headers["etag"] != etag) is new_etag
+    if new_etag:  # the 200 carries the ETag a 304 would have
+        fresh = again.headers["etag"]
+        same = await client.get(url, headers={**camp.organizer.headers, "If-None-Match": fresh})
+        assert same.status_code == 304
+
+
 async def test_a_turf_with_a_list_cannot_be_deleted(
     client: AsyncClient, camp: CampaignFixture, world: CampaignWorld, walk_list: dict
 ) -> None:

@@ -4,8 +4,9 @@ Entry points:
 - `build.create_walk_list`: select the targets, route them, insert the snapshot.
 - `targeting.NEVER_CANVASSED`, `targeting.filter_predicates`: who a canvass leaves out and the
   organizer's filters, as SQL predicates (the turf cut counts doors with them too).
-- `serving.payload`, `serving.list_walk_lists`, `serving.visible_lists`, `serving.assign`,
-  `serving.delete_walk_list`: who sees which list, the phone payload and its ETag.
+- `serving.payload_etag`, `serving.payload_of`, `serving.list_walk_lists`,
+  `serving.visible_lists`, `serving.assign`, `serving.delete_walk_list`: who sees which list,
+  the phone payload and its ETag (computed in SQL, so a 304 builds nothing).
 - `progress.progress`: doors attempted, people contacted, results and answers.
 - `codes.create`, `codes.exchange`, `codes.revoke`: list codes for volunteers without an
   account.

@@ -26,17 +26,27 @@ INSERT_TARGETS = """
 
 # The list as it stands now: people who have since died, moved, asked not to be contacted, or
 # whose door turned out a wrong address, drop out at the next pull (their lines stay numbered).
-PAYLOAD_PEOPLE = """
-    SELECT t.seq, t.line, t.household_id, h.house_number, h.house_suffix, h.street, h.unit,
-           ST_X(h.geom) AS lon, ST_Y(h.geom) AS lat,
-           p.id, p.first_name, p.last_name, p.birth_date, p.birth_year, p.sex, p.party,
-           p.support_level
+# The doors and people of a list's phone payload (PAYLOAD_PEOPLE), and the digest of exactly
+# those columns (PAYLOAD_DIGEST) from which the payload's ETag is made: a phone's If-None-Match
+# is answered from the digest alone, before anything is built (issue 12).
+_PAYLOAD_COLUMNS = (
+    "t.seq", "t.line", "t.household_id", "h.house_number", "h.house_suffix", "h.street", "h.unit",
+    "ST_X(h.geom) AS lon", "ST_Y(h.geom) AS lat", "p.id", "p.first_name", "p.last_name",
+    "p.birth_date", "p.birth_year", "p.sex", "p.party", "p.support_level",
+)  # fmt: skip
+_PAYLOAD_FROM = """
     FROM walk_list_target t
     JOIN household h ON h.campaign_id = t.campaign_id AND h.id = t.household_id
     JOIN person p ON p.campaign_id = t.campaign_id AND p.id = t.person_id
-    WHERE t.campaign_id = :cid AND t.walk_list_id = :id AND {never_canvassed}
-    ORDER BY t.line
-"""
+    WHERE t.campaign_id = :cid AND t.walk_list_id = :id AND {never_canvassed}"""
+PAYLOAD_PEOPLE = f"SELECT {', '.join(_PAYLOAD_COLUMNS)} {_PAYLOAD_FROM} ORDER BY t.line"
+_ROW = ", ".join(c.split(" AS ")[0] for c in _PAYLOAD_COLUMNS)
+# ROW(...)::text keeps every column in its place (a NULL is an empty field, not a shift)
+PAYLOAD_DIGEST = f"""
+    SELECT count(*) AS people,
+           md5(coalesce(string_agg(ROW({_ROW})::text, E'\\n' ORDER BY t.line), ''))
+           AS digest
+    {_PAYLOAD_FROM}"""
 
 COUNTS = """
     SELECT count(DISTINCT c.household_id) AS doors_attempted,

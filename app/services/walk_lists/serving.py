@@ -78,11 +78,6 @@ async def list_walk_lists(
     return [summary(w) for w in (await session.execute(stmt)).scalars()]
 
 
-async def payload(session: AsyncSession, tenant: Tenant, list_id: int) -> WalkListPayload:
-    """The phone payload of list `list_id`, if the caller may see it."""
-    return await payload_of(session, tenant, await get_visible(session, tenant, list_id))
-
-
 async def payload_of(session: AsyncSession, tenant: Tenant, walk_list: WalkList) -> WalkListPayload:
     """The phone payload of a list the caller may see."""
     survey = await get_survey(session, tenant, walk_list.survey_id)
@@ -124,9 +119,38 @@ async def delete_walk_list(session: AsyncSession, tenant: Tenant, list_id: int) 
     await session.flush()
 
 
-def etag_of(body: bytes) -> str:
-    """A strong ETag of a response body: the payload's hash."""
-    return '"' + hashlib.sha256(body).hexdigest()[:32] + '"'
+# Bumped whenever the payload's shape or content rules change, so that phones holding a
+# payload of the old shape download the new one.
+PAYLOAD_FORMAT = "2"
+
+
+async def payload_etag(
+    session: AsyncSession, tenant: Tenant, walk_list: WalkList
+) -> tuple[str, int]:
+    """The ETag of the list's phone payload and the number of people on it, without building
+    it: a digest, in SQL, of exactly the rows and columns the payload is made of, with the
+    list's own fields and today's date (ages change with it). Surveys cannot be edited, so
+    their id stands for them. A phone's If-None-Match is answered from this alone."""
+    row = (
+        await session.execute(
+            text(queries.PAYLOAD_DIGEST.format(never_canvassed=NEVER_CANVASSED)),
+            {"cid": tenant.campaign_id, "id": walk_list.id},
+        )
+    ).one()
+    route = route_of(walk_list)
+    parts = [
+        PAYLOAD_FORMAT,
+        str(walk_list.id),
+        str(walk_list.version),
+        walk_list.number,
+        walk_list.name,
+        str(walk_list.survey_id),
+        route.model_dump_json() if route else "",
+        date.today().isoformat(),
+        row.digest,
+    ]
+    digest = hashlib.sha256("\x1f".join(parts).encode()).hexdigest()[:32]
+    return f'"{digest}"', int(row.people)
 
 
 async def assign(
