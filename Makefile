@@ -14,13 +14,13 @@ KEY_FILE := .data/secret_key
 LOCAL_ENV = DOORSTEP_ENV=development DATABASE_URL="$(DB_URL)" \
 	SECRET_KEY="$${SECRET_KEY:-$$(cat $(KEY_FILE))}"
 
-.PHONY: help run test stop db migrate demo openapi lint format bench-import bench-walk-list bench-route bench-sheet bench-turf clean
+.PHONY: help run test stop db migrate demo openapi lint format bench-import bench-walk-list bench-route bench-sheet bench-turf bench-sync clean
 
 help:
 	@echo "make run    serve the API with the demo campaign on http://127.0.0.1:8000"
 	@echo "make test   run the test suite"
 	@echo "make stop   stop the local database"
-	@echo "make openapi | lint | format | bench-import | bench-walk-list | bench-route | bench-sheet | bench-turf"
+	@echo "make openapi | lint | format | bench-import | bench-walk-list | bench-route | bench-sheet | bench-turf | bench-sync"
 
 $(UV):
 	python3 -m venv .tools
@@ -84,6 +84,9 @@ bench-route: .venv/.synced db
 
 bench-turf: .venv/.synced db
 	DOORSTEP_ENV=development DATABASE_URL="$(DB_URL)" $(PY) bench/turf_cut.py $(BENCH_ARGS)
+
+bench-sync: .venv/.synced db
+	DOORSTEP_ENV=development DATABASE_URL="$(DB_URL)" $(PY) bench/sync_load.py $(BENCH_ARGS)
 
 bench-sheet: .venv/.synced
 	$(PY) bench/walk_sheet.py $(BENCH_ARGS)

@@ -310,12 +310,14 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
-def start_server(port: int, log: Path) -> subprocess.Popen[bytes]:
-    """uvicorn as `make run` starts it (one worker), without the per-request access log."""
+def start_server(port: int, log: Path, workers: int = 1) -> subprocess.Popen[bytes]:
+    """uvicorn as `make run` starts it, with `workers` processes, without the per-request
+    access log."""
     env = os.environ | {"DATABASE_URL": get_settings().database_url}
     cmd = [
         sys.executable, "-m", "uvicorn", "app.main:create_app", "--factory",
         "--host", "127.0.0.1", "--port", str(port), "--no-access-log",
+        "--workers", str(workers),
     ]  # fmt: skip
     with log.open("wb") as out:
         proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT)
