@@ -64,11 +64,16 @@ _bearer = OAuth2PasswordBearer(tokenUrl="/api/v1/auth/token", auto_error=False)
 
 
 async def _any_tenant(
-    session: SessionDep, settings: SettingsDep, token: Annotated[str | None, Depends(_bearer)]
+    request: Request,
+    session: SessionDep,
+    settings: SettingsDep,
+    token: Annotated[str | None, Depends(_bearer)],
 ) -> Tenant:
     if not token:
         raise Unauthorized()
-    return await tenant_from_token(session, settings, token)
+    tenant = await tenant_from_token(session, settings, token)
+    request.state.campaign_id = tenant.campaign_id  # for the request's log line
+    return tenant
 
 
 _GUEST_REFUSED = "A list-code token can only read its walk list and sync results for it"

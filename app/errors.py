@@ -15,6 +15,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from app.logs import error_type, request_id, safe_traceback
@@ -208,8 +209,62 @@ def is_data_error(exc: BaseException) -> bool:
     )
 
 
+# The database is down, restarting or out of reach (SQLSTATE class 08, and 57P01-57P03: shut
+# down, crashed, starting up), or every pooled connection is busy: a moment's unavailability,
+# answered 503 with Retry-After so that phones keep their results and try again.
+_UNAVAILABLE_STATES = ("08", "57P01", "57P02", "57P03")
+_UNAVAILABLE_ERRORS = (
+    "ConnectionDoesNotExistError",
+    "ConnectionFailureError",
+    "CannotConnectNowError",
+    "InterfaceError",
+)
+RETRY_AFTER_S = 2
+
+
+def is_unavailable(exc: BaseException) -> bool:
+    """The database cannot serve right now (not a bug, not the client's fault)."""
+    seen: set[int] = set()
+    current: BaseException | None = exc
+    while current is not None and id(current) not in seen:
+        seen.add(id(current))
+        if isinstance(current, PoolTimeout | ConnectionError | TimeoutError):
+            return True
+        if isinstance(current, DBAPIError) and current.connection_invalidated:
+            return True
+        sqlstate = getattr(current, "sqlstate", None)
+        if isinstance(sqlstate, str) and sqlstate.startswith(_UNAVAILABLE_STATES):
+            return True
+        if type(current).__name__ in _UNAVAILABLE_ERRORS:
+            return True
+        current = getattr(current, "orig", None) or current.__cause__ or current.__context__
+    return False
+
+
+def last_resort(exc: BaseException, method: str | None, path: str | None) -> JSONResponse:
+    """The answer to an error no handler took: 503 when the database is out of reach, else
+    the 500, logged by type and frames."""
+    if is_unavailable(exc):
+        log.warning("database unavailable", extra={"error": error_type(exc)})
+        return unavailable_response()
+    log_unexpected(exc, method, path)
+    return unexpected_response()
+
+
+def unavailable_response() -> JSONResponse:
+    return problem(
+        503,
+        "Service unavailable",
+        "The database is not reachable or too busy right now; try again shortly",
+        headers={"Retry-After": str(RETRY_AFTER_S)},
+    )
+
+
 async def _database_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, DBAPIError)
+    if is_unavailable(exc):
+        log.warning("database unavailable", extra={"error": error_type(exc)})
+        return unavailable_response()
     if not is_data_error(exc):
         raise exc  # a fault of ours: the 500 path logs it (without its message)
     log.warning(
@@ -251,8 +306,7 @@ def unexpected_response() -> JSONResponse:
 
 
 async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
-    log_unexpected(exc, request.method, request.url.path)
-    return unexpected_response()
+    return last_resort(exc, request.method, request.url.path)
 
 
 def install_error_handlers(app: FastAPI) -> None:

@@ -25,6 +25,8 @@ class Hardening(BaseSettings):
     max_repair_crossings: int = 1_000
     # JSON bodies nested deeper than this are refused (400) before they are parsed.
     max_json_depth: int = 64
+    # METRICS_TOKEN: GET /metrics answers with `Authorization: Bearer <token>`; unset, it is off.
+    metrics_token: str = ""
 
     @property
     def geometry_limits(self) -> GeometryLimits:

@@ -67,7 +67,7 @@ class JsonFormatter(logging.Formatter):
         rid = getattr(record, "request_id", None) or request_id.get()
         if rid:
             entry["request_id"] = rid
-        for key in ("error", "status", "method", "path"):
+        for key in ("error", "status", "method", "path", "route", "duration_ms", "campaign_id"):
             if hasattr(record, key):
                 entry[key] = getattr(record, key)
         if record.exc_info and record.exc_info[1] is not None:
@@ -90,3 +90,6 @@ def configure_logging(level: int = logging.INFO) -> None:
         server = logging.getLogger(name)
         for existing in server.handlers:
             existing.setFormatter(JsonFormatter())
+    # uvicorn's access log prints paths with their query strings (`?q=` holds names): our
+    # own request log (`app.observability.request_log`) replaces it
+    logging.getLogger("uvicorn.access").disabled = True

@@ -14,6 +14,8 @@ from app.errors import install_error_handlers
 from app.hardening import Hardening
 from app.logs import configure_logging
 from app.middleware import BodySizeLimit, CleanInput, ResponseGuard
+from app.observability import health, metrics
+from app.observability.request_log import RequestLog
 from app.routers import (
     audit,
     auth,
@@ -50,6 +52,7 @@ def create_app(
     if sessionmaker is None:
         engine = make_engine(settings)
         sessionmaker = make_sessionmaker(engine)
+        metrics.POOLS.watch(engine)
     factory = sessionmaker
 
     @asynccontextmanager
@@ -58,6 +61,7 @@ def create_app(
         await fail_interrupted_jobs(factory)
         yield
         if engine is not None:
+            metrics.POOLS.forget(engine)
             await engine.dispose()
 
     app = FastAPI(
@@ -79,7 +83,9 @@ def create_app(
     app.add_middleware(
         BodySizeLimit, max_json=settings.max_json_bytes, max_upload=settings.max_upload_bytes
     )
+    app.add_middleware(RequestLog)  # inside ResponseGuard: logged with the request id
     app.add_middleware(ResponseGuard, hardening=hardening, api_prefix=API_PREFIX)
+    app.include_router(health.router)
     routers = (auth, users, precincts, imports, people, surveys, turfs, walk_lists, sync)
     for module in routers:
         app.include_router(module.router, prefix=API_PREFIX)

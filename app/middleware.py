@@ -20,7 +20,7 @@ from urllib.parse import parse_qsl
 from starlette.datastructures import MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from app.errors import PayloadTooLarge, log_unexpected, problem, unexpected_response
+from app.errors import PayloadTooLarge, last_resort, problem
 from app.hardening import Hardening
 from app.jsonscan import json_depth
 from app.logs import new_request_id, request_id
@@ -159,9 +159,9 @@ class ResponseGuard:
         try:
             await self.app(scope, receive, send_with_headers)
         except Exception as exc:
-            log_unexpected(exc, scope.get("method"), scope.get("path"))
+            answer = last_resort(exc, scope.get("method"), scope.get("path"))
             if not started:
-                await unexpected_response()(scope, receive, send_with_headers)
+                await answer(scope, receive, send_with_headers)
         finally:
             request_id.reset(token)
 

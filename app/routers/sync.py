@@ -1,6 +1,10 @@
+from collections import Counter
+
 from fastapi import APIRouter
 
 from app.deps import ListWorkerOrGuest, SessionDep
+from app.observability.metrics import SYNC_ITEMS
+from app.retry import retry_conflicts
 from app.schemas.sync import SyncIn, SyncOut
 from app.services.canvass import phone_sync
 
@@ -13,4 +17,7 @@ async def sync_results(session: SessionDep, tenant: ListWorkerOrGuest, body: Syn
     `created`, `duplicate` (a client_id seen before: the first contact's id) or `rejected`.
     Canvassers sync for the lists assigned to them, list-code tokens for their list, the
     other roles for any list of the campaign."""
-    return await phone_sync.sync(session, tenant, body.results)
+    answer = await retry_conflicts(session, lambda: phone_sync.sync(session, tenant, body.results))
+    for status, count in Counter(item.status for item in answer.results).items():
+        SYNC_ITEMS.labels(status).inc(count)
+    return answer

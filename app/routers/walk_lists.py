@@ -4,6 +4,7 @@ from fastapi import APIRouter, Depends, Header, Query, Request, Response
 
 from app.deps import DataEntry, ListWorker, ListWorkerOrGuest, SessionDep, SettingsDep, Staff
 from app.pagination import Page, PageParams, make_page, page_params
+from app.retry import retry_conflicts
 from app.schemas.common import Id
 from app.schemas.list_codes import ListCodeIn, ListCodeOut
 from app.schemas.paper_entries import PaperEntriesIn, PaperEntriesOut
@@ -115,7 +116,10 @@ async def enter_paper(
     """Type in a walk sheet: by line, with the printed result and option codes. One answer per
     entry, in order: `created`, `duplicate` (the line was entered from paper before),
     `replaced` (with `replace`; the old entry is kept, superseded) or `rejected`."""
-    return await paper_entry.enter_for_list(session, tenant, list_id, body.entries, body.replace)
+    return await retry_conflicts(
+        session,
+        lambda: paper_entry.enter_for_list(session, tenant, list_id, body.entries, body.replace),
+    )
 
 
 @router.get("/{list_id}/progress", response_model=WalkListProgress)

@@ -76,11 +76,13 @@ async def record(
             "contact_response": sum(len(d.answers) for _, d in created),
         },
     )
+    # Doors before people, each in id order: the voter import writes in the same order, so
+    # a sync and an import wait for each other instead of deadlocking (issue 12).
+    wrong = {d.household_id for _, d in created if d.result == "wrong_address"}
+    await profile_updates.flag_wrong_addresses(session, tenant, wrong)
     facts = [f for contact_id, d in created for f in _facts(contact_id, d)]
     touches = [Touch(p, d.knocked_at) for _, d in created for p in d.people]
     await profile_updates.apply(session, tenant, facts, touches)
-    wrong = {d.household_id for _, d in created if d.result == "wrong_address"}
-    await profile_updates.flag_wrong_addresses(session, tenant, wrong)
     return created_ids
 
 
