@@ -25,6 +25,11 @@ class Hardening(BaseSettings):
     max_repair_crossings: int = 1_000
     # JSON bodies nested deeper than this are refused (400) before they are parsed.
     max_json_depth: int = 64
+    # Per process: at most this many API requests at once; one more waits up to this long for
+    # a place, then gets 503 with Retry-After (app/admission.py). Keep the limit near the
+    # connection pool's size (DB_POOL_SIZE, doubled by its overflow).
+    max_concurrent_requests: int = 32
+    admission_wait_s: float = 2.0
     # METRICS_TOKEN: GET /metrics answers with `Authorization: Bearer <token>`; unset, it is off.
     metrics_token: str = ""
 

@@ -8,6 +8,7 @@ from fastapi import FastAPI
 from fastapi.middleware.gzip import GZipMiddleware
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
+from app.admission import Admission
 from app.config import Settings, get_settings
 from app.db import make_engine, make_sessionmaker
 from app.errors import install_error_handlers
@@ -82,6 +83,12 @@ def create_app(
     app.add_middleware(CleanInput, hardening=hardening, itemwise=ITEMWISE_BODIES)
     app.add_middleware(
         BodySizeLimit, max_json=settings.max_json_bytes, max_upload=settings.max_upload_bytes
+    )
+    app.add_middleware(
+        Admission,
+        limit=hardening.max_concurrent_requests,
+        wait_s=hardening.admission_wait_s,
+        prefix=API_PREFIX,
     )
     app.add_middleware(RequestLog)  # inside ResponseGuard: logged with the request id
     app.add_middleware(ResponseGuard, hardening=hardening, api_prefix=API_PREFIX)
