@@ -14,13 +14,13 @@ KEY_FILE := .data/secret_key
 LOCAL_ENV = DOORSTEP_ENV=development DATABASE_URL="$(DB_URL)" \
 	SECRET_KEY="$${SECRET_KEY:-$$(cat $(KEY_FILE))}"
 
-.PHONY: help run test stop db migrate demo openapi lint format bench-import bench-walk-list bench-route bench-sheet bench-turf bench-sync clean
+.PHONY: help run test stop db migrate demo openapi lint format bench-import bench-walk-list bench-route bench-sheet bench-turf bench-sync faults clean
 
 help:
 	@echo "make run    serve the API with the demo campaign on http://127.0.0.1:8000"
 	@echo "make test   run the test suite"
 	@echo "make stop   stop the local database"
-	@echo "make openapi | lint | format | bench-import | bench-walk-list | bench-route | bench-sheet | bench-turf | bench-sync"
+	@echo "make openapi | lint | format | bench-import | bench-walk-list | bench-route | bench-sheet | bench-turf | bench-sync | faults"
 
 $(UV):
 	python3 -m venv .tools
@@ -87,6 +87,10 @@ bench-turf: .venv/.synced db
 
 bench-sync: .venv/.synced db
 	DOORSTEP_ENV=development DATABASE_URL="$(DB_URL)" $(PY) bench/sync_load.py $(BENCH_ARGS)
+
+# Fault drills against a real server and the local cluster (restarts it: not while tests run).
+faults: .venv/.synced db
+	DOORSTEP_ENV=development DATABASE_URL="$(DB_URL)" $(PY) -u bench/faults.py $(BENCH_ARGS)
 
 bench-sheet: .venv/.synced
 	$(PY) bench/walk_sheet.py $(BENCH_ARGS)
