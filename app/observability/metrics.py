@@ -5,9 +5,10 @@ Route labels are route templates (`/api/v1/walk_lists/{list_id}`), never concret
 would explode the series, and a query string can hold a name typed into a search box.
 """
 
+import os
 from collections.abc import Iterable
 
-from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest
+from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest, multiprocess
 from prometheus_client.core import GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
 from sqlalchemy.ext.asyncio import AsyncEngine
@@ -64,7 +65,16 @@ class PoolCollector(Collector):
 
 POOLS = PoolCollector()
 REGISTRY.register(POOLS)
+POOL_REGISTRY = CollectorRegistry(auto_describe=True)  # the pool alone, in multiprocess mode
+POOL_REGISTRY.register(POOLS)
 
 
 def render() -> bytes:
+    """The metrics as Prometheus text. With several server processes (uvicorn --workers),
+    `PROMETHEUS_MULTIPROC_DIR` makes each process write its counters and histograms to files
+    there, and a scrape adds up all of them; the pool figures are the scraped process's."""
+    if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        registry = CollectorRegistry()
+        multiprocess.MultiProcessCollector(registry)
+        return generate_latest(registry) + generate_latest(POOL_REGISTRY)
     return generate_latest(REGISTRY)
