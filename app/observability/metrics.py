@@ -75,6 +75,6 @@ def render() -> bytes:
     there, and a scrape adds up all of them; the pool figures are the scraped process's."""
     if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
         registry = CollectorRegistry()
-        multiprocess.MultiProcessCollector(registry)
+        multiprocess.MultiProcessCollector(registry)  # type: ignore[no-untyped-call]  # untyped upstream
         return generate_latest(registry) + generate_latest(POOL_REGISTRY)
     return generate_latest(REGISTRY)
