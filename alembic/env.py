@@ -1,4 +1,5 @@
-"""Alembic environment: async engine from settings, GeoAlchemy2 helpers for spatial columns."""
+"""Alembic environment: async engine on DATABASE_URL (the owner of the tables), GeoAlchemy2
+helpers for spatial columns."""
 
 import asyncio
 from logging.config import fileConfig
@@ -8,7 +9,7 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import create_async_engine
 
 from alembic import context
-from app.config import get_settings
+from app.config import Settings
 from app.models import metadata
 from app.models.base import include_object
 
@@ -35,7 +36,8 @@ def run_migrations(connection: Connection) -> None:
 
 
 async def run_async() -> None:
-    url = config.attributes.get("database_url") or get_settings().database_url
+    # The owner's URL (DATABASE_URL). Not get_settings(): migrating needs no SECRET_KEY.
+    url = config.attributes.get("database_url") or Settings().database_url
     engine = create_async_engine(url)
     async with engine.connect() as connection:
         await connection.run_sync(run_migrations)

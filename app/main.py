@@ -9,14 +9,15 @@ from fastapi.middleware.gzip import GZipMiddleware
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from app.admission import Admission
-from app.config import Settings, get_settings
-from app.db import make_engine, make_sessionmaker
+from app.config import Settings, api_database_url, get_settings
+from app.db import check_api_role, make_engine, make_sessionmaker
 from app.errors import install_error_handlers
 from app.hardening import Hardening
 from app.logs import configure_logging
 from app.middleware import BodySizeLimit, CleanInput, ResponseGuard
 from app.observability import health, metrics
 from app.observability.request_log import RequestLog
+from app.openapi import install as install_contract
 from app.routers import (
     audit,
     auth,
@@ -29,7 +30,6 @@ from app.routers import (
     users,
     walk_lists,
 )
-from app.services.import_jobs import fail_interrupted_jobs
 
 API_PREFIX = "/api/v1"
 # Bodies whose items are checked one by one by their endpoint: a bad item is rejected alone
@@ -51,7 +51,8 @@ def create_app(
     hardening = hardening or Hardening()
     engine: AsyncEngine | None = None
     if sessionmaker is None:
-        engine = make_engine(settings)
+        # The API's own role, held by row-level security (DATABASE_URL is the owner's).
+        engine = make_engine(settings, api_database_url(settings))
         sessionmaker = make_sessionmaker(engine)
         metrics.POOLS.watch(engine)
     factory = sessionmaker
@@ -59,7 +60,7 @@ def create_app(
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
         configure_logging(logging.INFO)
-        await fail_interrupted_jobs(factory)
+        await check_api_role(factory, settings)  # refuses an owner, superuser, BYPASSRLS role
         yield
         if engine is not None:
             metrics.POOLS.forget(engine)
@@ -97,4 +98,5 @@ def create_app(
     for module in routers:
         app.include_router(module.router, prefix=API_PREFIX)
     app.include_router(audit.router, prefix=API_PREFIX)
+    install_contract(app)  # /openapi.json declares every error as problem+json
     return app

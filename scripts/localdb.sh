@@ -2,7 +2,11 @@
 # Local PostgreSQL + PostGIS for development and tests, kept under .data/ in the project folder.
 #   scripts/localdb.sh ensure   install what is missing (Debian/Ubuntu), init and start the cluster
 #   scripts/localdb.sh stop     stop the cluster
-#   scripts/localdb.sh url      print the DATABASE_URL of the local cluster
+#   scripts/localdb.sh url      print the DATABASE_URL of the local cluster (the owner)
+#   scripts/localdb.sh api-url  print the API_DATABASE_URL of the local cluster (the server's role)
+# Roles: `doorstep` owns the tables (migrations, CLI); the API server logs in as
+# `doorstep_api_login`, a member of `doorstep_api` (the group the migrations grant to), so that
+# row-level security holds it to one campaign per transaction.
 # The cluster runs as the `postgres` user when we are root, because initdb refuses root.
 set -euo pipefail
 
@@ -13,8 +17,11 @@ SOCK="$DATA/run"
 PORT="${DOORSTEP_PG_PORT:-54329}"
 DB="doorstep"
 ROLE="doorstep"
+API_GROUP="doorstep_api"
+API_ROLE="doorstep_api_login"
 
 url() { echo "postgresql://$ROLE@127.0.0.1:$PORT/$DB"; }
+api_url() { echo "postgresql://$API_ROLE@127.0.0.1:$PORT/$DB"; }
 
 pg_bindir() {
   local d
@@ -72,9 +79,6 @@ ensure() {
 listen_addresses = '127.0.0.1'
 port = $PORT
 unix_socket_directories = '$SOCK'
-fsync = off
-synchronous_commit = off
-full_page_writes = off
 shared_buffers = 512MB
 work_mem = 64MB
 maintenance_work_mem = 256MB
@@ -85,11 +89,30 @@ CONF
     run_pg "$bindir/pg_ctl" -D "$PGDATA" -l "$DATA/postgres.log" -w -t 60 start >/dev/null
   fi
   local psql=("$bindir/psql" -h 127.0.0.1 -p "$PORT" -U postgres -d postgres -v ON_ERROR_STOP=1 -qtA)
+  # Durable, as production must be: what was acknowledged survives a crash or a power cut.
+  # Clusters made before this had fsync, synchronous_commit and full_page_writes off in
+  # postgresql.conf: ALTER SYSTEM overrides them. The tests turn synchronous_commit off for
+  # their own databases only.
+  if [ "$("${psql[@]}" -c "show fsync")" != on ] \
+     || [ "$("${psql[@]}" -c "show synchronous_commit")" != on ] \
+     || [ "$("${psql[@]}" -c "show full_page_writes")" != on ]; then
+    "${psql[@]}" -c "alter system set fsync = on" \
+      -c "alter system set synchronous_commit = on" \
+      -c "alter system set full_page_writes = on" -c "select pg_reload_conf()" >/dev/null
+  fi
   if [ "$("${psql[@]}" -c "select 1 from pg_roles where rolname='$ROLE'")" != 1 ]; then
     "${psql[@]}" -c "create role $ROLE login superuser" >/dev/null
   fi
   if [ "$("${psql[@]}" -c "select 1 from pg_database where datname='$DB'")" != 1 ]; then
     "${psql[@]}" -c "create database $DB owner $ROLE" >/dev/null
+  fi
+  # The API server's login role: not superuser, not the owner, no BYPASSRLS. Its group is
+  # made here too when the migrations have not run yet (they find it and grant it the tables).
+  if [ "$("${psql[@]}" -c "select 1 from pg_roles where rolname='$API_GROUP'")" != 1 ]; then
+    "${psql[@]}" -c "create role $API_GROUP nologin" >/dev/null
+  fi
+  if [ "$("${psql[@]}" -c "select 1 from pg_roles where rolname='$API_ROLE'")" != 1 ]; then
+    "${psql[@]}" -c "create role $API_ROLE login in role $API_GROUP" >/dev/null
   fi
 }
 
@@ -106,5 +129,6 @@ case "${1:-}" in
   ensure) ensure ;;
   stop) stop ;;
   url) url ;;
-  *) echo "usage: $0 ensure|stop|url" >&2; exit 2 ;;
+  api-url) api_url ;;
+  *) echo "usage: $0 ensure|stop|url|api-url" >&2; exit 2 ;;
 esac

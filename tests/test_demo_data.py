@@ -90,7 +90,7 @@ def test_demo_generator_is_deterministic() -> None:
 async def test_demo_canvass_is_a_working_loop(
     client: AsyncClient,
     camp: CampaignFixture,
-    sessionmaker: async_sessionmaker[Any],
+    owner_sessionmaker: async_sessionmaker[Any],
     settings: Settings,
 ) -> None:
     """The demo's survey, turfs, assigned lists and list code, on its real precincts."""
@@ -99,8 +99,8 @@ async def test_demo_canvass_is_a_working_loop(
     rows = voters_at(chosen, "D", door_each=False)
     await upload_voters(client, camp.organizer.headers, voter_csv(rows, ADDRESS_VOTER_COLUMNS))
 
-    async with sessionmaker() as session:
-        attach_settings(session, settings)  # as the CLI does
+    async with owner_sessionmaker() as session:
+        attach_settings(session, settings)  # as the CLI does (the owner's role)
         loaded = await demo_canvass.load_canvass(session, camp.id)
         assert await demo_canvass.load_canvass(session, camp.id) is None  # only once
         first = await demo_canvass.fresh_list_code(session, camp.slug)

@@ -52,12 +52,10 @@ class User(SQLModel, table=True):
     __tablename__ = "app_user"
     __table_args__ = (
         UniqueConstraint("campaign_id", "email"),
-        # Contacts and walk-list assignments still reference app_user.id alone; ids stay unique
-        # on their own until those references carry campaign_id too.
-        UniqueConstraint("id"),
         Index("ix_app_user_email", "email"),  # a login without a campaign
     )
-    # The ORM knows an account by its id (unique on its own), so session.get(User, id) works.
+    # The ORM knows an account by its id (drawn from one identity, so unique in practice; every
+    # reference in the database is (campaign_id, id)), so session.get(User, id) works.
     __mapper_args__ = {"primary_key": ["id"]}
 
     campaign_id: int = Field(sa_column=campaign_pk_column())

@@ -10,7 +10,6 @@ from sqlalchemy import (
     Column,
     DateTime,
     Double,
-    ForeignKey,
     ForeignKeyConstraint,
     Index,
     Text,
@@ -54,6 +53,18 @@ class Contact(SQLModel, table=True):
             ["household.campaign_id", "household.id"],
             ondelete="CASCADE",
         ),
+        # Who knocked and who typed it in: accounts of the same campaign; the results stay
+        # when an account is removed.
+        ForeignKeyConstraint(
+            ["campaign_id", "canvasser_id"],
+            ["app_user.campaign_id", "app_user.id"],
+            ondelete="SET NULL (canvasser_id)",
+        ),
+        ForeignKeyConstraint(
+            ["campaign_id", "entered_by"],
+            ["app_user.campaign_id", "app_user.id"],
+            ondelete="SET NULL (entered_by)",
+        ),
         # A list's progress, and its deletion (which nulls walk_list_id), find contacts by list.
         Index("ix_contact_campaign_id_walk_list_id", "campaign_id", "walk_list_id"),
         CheckConstraint(f"result in {RESULTS}", name="result_known"),
@@ -66,9 +77,7 @@ class Contact(SQLModel, table=True):
     walk_list_id: int | None = Field(default=None, sa_column=Column(BigInteger))
     household_id: int = Field(sa_column=Column(BigInteger, nullable=False))
     person_id: int | None = Field(default=None, sa_column=Column(BigInteger))  # None: the door
-    canvasser_id: int | None = Field(
-        default=None, sa_column=Column(BigInteger, ForeignKey("app_user.id", ondelete="SET NULL"))
-    )
+    canvasser_id: int | None = Field(default=None, sa_column=Column(BigInteger))
     canvasser_name: str | None = Field(default=None, sa_column=Column(Text))
     result: str = Field(sa_column=Column(Text, nullable=False))
     note: str | None = Field(default=None, sa_column=Column(Text))
@@ -78,9 +87,7 @@ class Contact(SQLModel, table=True):
     lon: float | None = Field(default=None, sa_column=Column(Double))
     lat: float | None = Field(default=None, sa_column=Column(Double))
     # Who typed it in (paper entry, results upload); the canvasser may be unknown then.
-    entered_by: int | None = Field(
-        default=None, sa_column=Column(BigInteger, ForeignKey("app_user.id", ondelete="SET NULL"))
-    )
+    entered_by: int | None = Field(default=None, sa_column=Column(BigInteger))
     # A paper entry typed again with `replace`: the old one is kept, pointing at its successor.
     superseded_by: int | None = Field(default=None, sa_column=Column(BigInteger))
     superseded_at: datetime | None = Field(default=None, sa_column=Column(DateTime(timezone=True)))

@@ -9,7 +9,6 @@ from sqlalchemy import (
     ColumnElement,
     DateTime,
     Double,
-    ForeignKey,
     ForeignKeyConstraint,
     Index,
     Integer,
@@ -108,15 +107,16 @@ class WalkListAssignment(SQLModel, table=True):
             ["walk_list.campaign_id", "walk_list.id"],
             ondelete="CASCADE",
         ),
+        ForeignKeyConstraint(
+            ["campaign_id", "user_id"],
+            ["app_user.campaign_id", "app_user.id"],
+            ondelete="CASCADE",
+        ),
     )
 
     campaign_id: int = Field(sa_column=Column(BigInteger, primary_key=True))
     walk_list_id: int = Field(sa_column=Column(BigInteger, primary_key=True))
-    user_id: int = Field(
-        sa_column=Column(
-            BigInteger, ForeignKey("app_user.id", ondelete="CASCADE"), primary_key=True, index=True
-        )
-    )
+    user_id: int = Field(sa_column=Column(BigInteger, primary_key=True, index=True))
     created_at: datetime | None = Field(default=None, sa_column=created_at_column())
 
 

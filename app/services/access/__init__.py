@@ -16,8 +16,15 @@ Entry points:
 - `throttle.check`, `throttle.failed`, `throttle.forget`: failed tries counted in PostgreSQL
   (per account, per client address); `throttle.client_address`: the client behind trusted
   proxies.
+- `lookups.login_accounts`, `lookups.list_code_by_hash`: the two reads that cross campaigns
+  before a request knows its own (row-level security shows nothing until then), through the
+  owner's narrow SECURITY DEFINER functions.
 - `keys.keyed_hash`: HMAC under SECRET_KEY; `keys.attach_settings`, `keys.settings_of`: the
   settings a session carries to services called with a session and a tenant only.
+
+Row-level security: `auth.tenant_from_token` names the token's campaign on the request's
+session (`app.db.use_campaign`) before its first read, and `login` opens the new session in
+the account's campaign.
 
 Pure (no database): `keys`, `throttle.client_address`, and `auth`'s hashing and token functions.
 The rest reads or writes through the session it is given and never commits, except `login`,

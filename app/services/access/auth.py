@@ -3,7 +3,8 @@
 An access token names a login session (`sid`); each request reads that session, the account
 and its role in one indexed query (`tenant_from_token`), so that logging out, an admin ending
 a user's sessions, a deactivation, a removal, a role change or a password change takes effect
-on the very next request.
+on the very next request. The token's campaign (`cid`, signed) is also the campaign that
+row-level security holds the request's transaction to (`app.db.use_campaign`).
 """
 
 import time
@@ -18,6 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
 from app.config import Settings, secret_key_problem
+from app.db import use_campaign
 from app.errors import Unauthorized
 from app.models import AuthSession, Membership, Role, User, WalkListCode
 from app.schemas.common import clean_text
@@ -89,6 +91,9 @@ async def tenant_from_token(session: AsyncSession, settings: Settings, token: st
         )
     except (KeyError, TypeError, ValueError):
         raise Unauthorized("Invalid token") from None
+    # The signed token names the campaign: the request's transaction works for it from its
+    # first statement (row-level security), this read included.
+    await use_campaign(session, campaign_id)
     row = (
         await session.execute(
             select(col(Membership.role), col(User.must_change_password))
@@ -137,6 +142,7 @@ async def _guest_tenant(session: AsyncSession, claims: dict[str, Any]) -> Tenant
         code_pk = int(code_id)
     except (KeyError, TypeError, ValueError):
         raise Unauthorized("Invalid token") from None
+    await use_campaign(session, campaign_id)
     live = (
         await session.execute(
             select(col(WalkListCode.id)).where(

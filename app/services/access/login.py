@@ -11,65 +11,27 @@ Throttling (see `throttle`): failures count against each account tried and again
 address, and both are checked before any argon2 hash is computed. Login runs in short
 transactions of its own (the session factory, not the request's session): no database
 connection is held while hashing, and a failure is committed although the answer is 401.
+
+Row-level security: the accounts are found before any campaign is known, through
+`lookups.login_accounts` (the owner's narrow function); the session is opened in the
+account's campaign (`session_scope(factory, campaign_id)`); the throttle's table is not
+tenant-owned.
 """
 
 import asyncio
-from dataclasses import dataclass
 
-from sqlalchemy import and_, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
-from sqlmodel import col
 
 from app.config import Settings
 from app.db import session_scope
 from app.errors import BadRequest, Forbidden, Unauthorized
-from app.models import Campaign, Membership, User
-from app.services.access import throttle
+from app.services.access import lookups, throttle
 from app.services.access.auth import DUMMY_HASH, IssuedToken, verify_password
 from app.services.access.sessions import open_session
 
 # Without a campaign, at most this many accounts of one e-mail are tried (a hash each).
 MAX_ACCOUNTS_TRIED = 10
 _WRONG = "Incorrect email or password"
-
-
-@dataclass(frozen=True)
-class _Account:
-    campaign_id: int
-    user_id: int
-    slug: str
-    password_hash: str
-    active: bool
-
-
-async def _accounts(session: AsyncSession, email: str, slug: str | None) -> list[_Account]:
-    """The e-mail's accounts (that campaign's only, with a slug), by campaign slug."""
-    stmt = (
-        select(
-            col(User.campaign_id),
-            col(User.id),
-            col(Campaign.slug),
-            col(User.password_hash),
-            col(User.deactivated_at).is_(None).label("active"),
-        )
-        .join(Campaign, col(Campaign.id) == User.campaign_id)
-        .join(
-            Membership,
-            and_(
-                col(Membership.campaign_id) == User.campaign_id,
-                col(Membership.user_id) == User.id,
-            ),
-        )
-        .where(col(User.email) == email)
-        .order_by(col(Campaign.slug))
-        .limit(MAX_ACCOUNTS_TRIED + 1)
-    )
-    if slug is not None:
-        stmt = stmt.where(col(Campaign.slug) == slug)
-    return [
-        _Account(r.campaign_id, r.id, r.slug, r.password_hash, r.active)
-        for r in (await session.execute(stmt)).all()
-    ]
 
 
 async def login(
@@ -84,7 +46,8 @@ async def login(
     email = email.strip().lower()
     slug = (campaign_slug or "").strip() or None
     async with session_scope(factory) as session:
-        accounts = await _accounts(session, email, slug)
+        # Before the campaign is known: the one read that crosses campaigns (`lookups`).
+        accounts = await lookups.login_accounts(session, email, slug, MAX_ACCOUNTS_TRIED + 1)
         account_keys = [
             throttle.login_account_key(settings, a.campaign_id, email) for a in accounts
         ] or [throttle.login_account_key(settings, None, email)]
@@ -117,7 +80,7 @@ async def login(
             "name one in 'campaign'",
         )
     account = active[0]
-    async with session_scope(factory) as session:
+    async with session_scope(factory, account.campaign_id) as session:
         await throttle.forget(
             session, [throttle.login_account_key(settings, account.campaign_id, email)]
         )

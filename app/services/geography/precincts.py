@@ -10,6 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.types import Text
 from sqlmodel import col
 
+from app.db import analyze
 from app.errors import NotFound
 from app.geo import (
     DEFAULT_LIMITS,
@@ -53,7 +54,7 @@ async def assign_household_precincts(session: AsyncSession, tenant: Tenant) -> N
     with the smaller code (the voter import applies the same rule). Fresh statistics keep the
     planner on the GiST index when the tables have just been filled.
     """
-    await session.execute(text("ANALYZE household, precinct"))
+    await analyze(session, "household", "precinct")
     await session.execute(text(queries.ASSIGN), {"cid": tenant.campaign_id})
 
 

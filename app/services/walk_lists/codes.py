@@ -19,7 +19,7 @@ Only guesses count: an expired or revoked code is a real code (yesterday's sheet
 import secrets
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import func, select, update
+from sqlalchemy import func, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
@@ -28,7 +28,7 @@ from app.db import rowcount
 from app.errors import NotFound
 from app.models import WalkList, WalkListCode
 from app.schemas.list_codes import ListCodeOut, ListCodeTokenOut
-from app.services.access import throttle
+from app.services.access import lookups, throttle
 from app.services.access.auth import issue_token
 from app.services.access.keys import keyed_hash, settings_of
 from app.services.access.tenancy import Tenant, get_owned, tenant_select
@@ -77,10 +77,7 @@ async def create(
     while True:  # a code whose hash exists in any campaign is drawn again (one in a billion)
         code = _new_code()
         digest = code_hash(settings, code)
-        taken = await session.execute(
-            select(col(WalkListCode.id)).where(col(WalkListCode.code_hash) == digest).limit(1)
-        )
-        if taken.first() is None:
+        if await lookups.list_code_by_hash(session, digest) is None:
             break
     row = WalkListCode(
         campaign_id=tenant.campaign_id,
@@ -144,13 +141,8 @@ async def exchange(
     settings = settings_of(session)
     key = throttle.list_code_address_key(settings, client_address)
     await throttle.check(session, [key], "list-code tries from this address")
-    row = (
-        await session.execute(
-            select(WalkListCode)
-            .where(col(WalkListCode.code_hash) == code_hash(settings, code))
-            .limit(1)
-        )
-    ).scalar_one_or_none()
+    # No campaign is known yet: the lookup crosses campaigns through the owner's function.
+    row = await lookups.list_code_by_hash(session, code_hash(settings, code))
     if row is None:
         await throttle.failed(session, [key])
         raise throttle.WrongListCode(_UNKNOWN)  # the failure is committed all the same
