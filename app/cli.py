@@ -1,7 +1,8 @@
-"""The `doorstep` command line: campaigns, imports and the demo."""
+"""The `doorstep` command line: campaigns, imports, the demo, and the job worker."""
 
 import asyncio
 import json
+import logging
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Annotated, TypeVar
@@ -17,6 +18,8 @@ from app.db import make_engine, make_sessionmaker, session_scope
 from app.demo import campaign as demo
 from app.demo import canvass as demo_canvass
 from app.errors import AppError
+from app.jobs.worker import run_worker
+from app.logs import configure_logging
 from app.models import Campaign, Role
 from app.schemas.precincts import PrecinctImportOut
 from app.services.access.keys import attach_settings
@@ -131,7 +134,7 @@ def import_voters_cmd(
                 session,
                 tenant,
                 stream,
-                lambda done: progress.update(task, completed=done),
+                lambda done: progress.update(task, completed=done.bytes_done),
             )
             progress.update(task, completed=size, description="loaded")
         return result
@@ -184,6 +187,25 @@ def demo_logins_cmd() -> None:
     found = _run(work)
     if found is not None:
         typer.echo(f"  list code for walk list {found[0]}: {found[1]}")
+
+
+@cli.command("worker")
+def worker_cmd(
+    concurrency: Annotated[
+        int | None, typer.Option(help="Jobs at once (default WORKER_CONCURRENCY)")
+    ] = None,
+) -> None:
+    """Run the job worker (voter imports, results uploads) until SIGINT or SIGTERM: jobs in
+    progress finish first. Run as many as you like, here or on other machines."""
+    try:
+        settings = get_settings()
+    except MissingSecretKey as exc:
+        typer.secho(f"error: {exc}", fg="red", err=True)
+        raise typer.Exit(1) from None
+    if concurrency is not None:
+        settings = settings.model_copy(update={"worker_concurrency": concurrency})
+    configure_logging(logging.INFO)
+    asyncio.run(run_worker(settings))
 
 
 def main() -> None:

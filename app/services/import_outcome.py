@@ -2,6 +2,7 @@
 the problems of its lines. One type for every kind of job, so that the job runner stores any
 outcome the same way and `GET /imports/{id}` reads alike for all of them."""
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TypedDict
 
@@ -35,3 +36,18 @@ class ImportOutcome:
         """A line that is not loaded, and why."""
         self.rejected += 1
         self.note(line, column, message)
+
+
+@dataclass(frozen=True)
+class ImportProgress:
+    """How far a running import is, as its importer reports it between chunks: the stage
+    ("reading" the file, "writing" the rows), rows and bytes done, and rows in all when
+    known. The job stores the latest at most once a second; `GET /imports/{id}` shows it."""
+
+    stage: str
+    rows_done: int
+    bytes_done: int = 0
+    rows_total: int | None = None
+
+
+ProgressCallback = Callable[[ImportProgress], None]

@@ -21,6 +21,7 @@ from tests.builders import (
     CampaignFixture,
     create_list_code,
     list_code_headers,
+    run_import,
     send_sync,
     sql,
     sync_item,
@@ -146,6 +147,21 @@ async def test_printing_a_sheet_and_typing_it_in_are_logged(
     [batch] = await audit_rows(connection, camp.id, action="paper.batch")
     assert (batch.object_ids, batch.actor_user_id) == ([list_id], camp.data_entry.id)
     assert batch.detail == {"created": 2, "rejected": 1}
+
+
+async def test_a_results_upload_is_one_entry_naming_its_lists(
+    client: AsyncClient, connection: AsyncConnection, camp: CampaignFixture, assigned: AssignedList
+) -> None:
+    """A results file changes profiles like typed sheets: its job writes one entry."""
+    number, list_id = assigned.walk_list["number"], assigned.walk_list["id"]
+    sheet = f"list_number,line,result\n{number},1,NH\n{number},2,NH\n{number},999,NH\n"
+    job = await run_import(
+        client, camp.data_entry.headers, "canvass_results", sheet.encode(), "sheet.csv"
+    )
+    assert (job["status"], job["created"], job["rejected"]) == ("succeeded", 2, 1), job
+    [upload] = await audit_rows(connection, camp.id, action="results.upload")
+    assert (upload.object_ids, upload.actor_user_id) == ([list_id], camp.data_entry.id)
+    assert upload.detail == {"created": 2, "duplicate": 0, "rejected": 1}
 
 
 async def test_a_sync_batch_is_one_entry_with_counts_not_one_per_item(

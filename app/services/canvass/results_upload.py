@@ -17,10 +17,12 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
 from app.models import WalkList
+from app.models.base import flushed_id
 from app.schemas.common import clean_text, text_problem
 from app.services.access.tenancy import Tenant, tenant_select
 from app.services.canvass import paper_entry
-from app.services.import_outcome import ImportOutcome
+from app.services.import_outcome import ImportOutcome, ImportProgress, ProgressCallback
+from app.services.privacy import audit
 from app.services.voter_file.csv_reader import CsvFileError
 
 REQUIRED = ("list_number", "line", "result")
@@ -75,10 +77,14 @@ def _entry(row: dict[str, str]) -> dict[str, Any]:
 
 
 async def import_canvass_results(
-    session: AsyncSession, tenant: Tenant, stream: IO[bytes]
+    session: AsyncSession,
+    tenant: Tenant,
+    stream: IO[bytes],
+    progress: ProgressCallback | None = None,
 ) -> ImportOutcome:
     """Record the rows of a results CSV by the rules of paper entry, list by list. Raises
-    CsvFileError when the file as a whole is unusable; otherwise every good row is recorded."""
+    CsvFileError when the file as a whole is unusable; otherwise every good row is recorded.
+    `progress` hears of the rows recorded, list by list (the job's progress while it runs)."""
     reader = csv.reader(codecs.getreader("utf-8-sig")(stream, "strict"))
     result = ImportOutcome()
     try:
@@ -116,7 +122,11 @@ async def import_canvass_results(
             )
         ).scalars()
     }
+    done, total = 0, sum(len(rows) for rows in by_list.values())
     for number, rows in by_list.items():
+        if progress is not None:
+            progress(ImportProgress("writing", done, rows_total=total))
+        done += len(rows)
         walk_list = lists.get(number)
         if walk_list is None:
             for line_no, _ in rows:
@@ -134,4 +144,11 @@ async def import_canvass_results(
                     result.note(line_no, _column(error.loc), error.message)
                 result.rejected += 1
     result.errors.sort(key=lambda e: e["line"] or 0)
+    counts = {
+        "created": result.created,
+        "duplicate": result.duplicates,
+        "rejected": result.rejected,
+    }
+    entered = sorted(flushed_id(walk_list) for walk_list in lists.values())
+    await audit.record(session, tenant, "results.upload", "walk_list", entered, counts)
     return result

@@ -11,7 +11,7 @@ Imports of one campaign are serialised by an advisory lock, which makes the spli
 """
 
 import asyncio
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator
 from typing import IO, Any
 
 from sqlalchemy import text
@@ -19,7 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.db import analyze_if_stale, rowcount
 from app.services.access.tenancy import Tenant
-from app.services.import_outcome import ImportOutcome
+from app.services.import_outcome import ImportOutcome, ImportProgress, ProgressCallback
 from app.services.voter_file import queries
 from app.services.voter_file.cell_checks import TYPES
 from app.services.voter_file.csv_reader import MAX_ERRORS_KEPT, CsvFileError, VoterCsvReader
@@ -30,21 +30,23 @@ _IMPORT_LOCK = 4242  # advisory-lock namespace: "a voter import of campaign N is
 
 
 async def _chunks(
-    reader: VoterCsvReader, progress: Callable[[int], None] | None
+    reader: VoterCsvReader, progress: ProgressCallback | None
 ) -> AsyncIterator[bytes]:
-    """CSV chunks from the reader, each parsed in a worker thread (the event loop stays free)."""
+    """CSV chunks from the reader, each parsed in a worker thread (the event loop stays free).
+    Progress is reported after each chunk."""
     chunks = reader.chunks()
     while True:
         chunk = await asyncio.to_thread(next, chunks, None)
         if chunk is None:
             return
         if progress is not None:
-            progress(reader.state.bytes_read)
+            state = reader.state
+            progress(ImportProgress("reading", state.rows_read, state.bytes_read))
         yield chunk
 
 
 async def _copy_to_staging(
-    session: AsyncSession, reader: VoterCsvReader, progress: Callable[[int], None] | None
+    session: AsyncSession, reader: VoterCsvReader, progress: ProgressCallback | None
 ) -> None:
     columns = reader.staging_columns
     types = {"line": "int", **TYPES}
@@ -87,7 +89,10 @@ async def _write_households(session: AsyncSession, cid: dict[str, Any]) -> None:
 
 
 async def _write_people(
-    session: AsyncSession, reader: VoterCsvReader, cid: dict[str, Any]
+    session: AsyncSession,
+    reader: VoterCsvReader,
+    cid: dict[str, Any],
+    progress: ProgressCallback | None,
 ) -> tuple[int, int]:
     params: dict[str, Any] = dict(cid)
     params.update({f"n{i}": name for i, name in enumerate(reader.custom_names)})
@@ -99,27 +104,40 @@ async def _write_people(
     await analyze_if_stale(session, {"person": reader.state.rows_read}, skip_if_busy=False)
     await session.execute(text(known), cid)
     updated = rowcount(await session.execute(text(update), cid))
+    _report_writing(progress, reader, updated)
     created = rowcount(await session.execute(text(insert), cid))
+    _report_writing(progress, reader, updated + created)
     # so that the next queries see them
     await analyze_if_stale(session, {"person": created}, skip_if_busy=False)
     return created, updated
+
+
+def _report_writing(progress: ProgressCallback | None, reader: VoterCsvReader, done: int) -> None:
+    """Writing-stage progress: people written so far, of the rows read."""
+    if progress is not None:
+        state = reader.state
+        progress(ImportProgress("writing", done, state.bytes_read, state.rows_read))
 
 
 async def import_voters(
     session: AsyncSession,
     tenant: Tenant,
     stream: IO[bytes],
-    progress: Callable[[int], None] | None = None,
+    progress: ProgressCallback | None = None,
 ) -> ImportOutcome:
     """Import a voter-file CSV into the campaign. Raises CsvFileError when the file as a whole
-    is unusable; otherwise bad rows are reported and every good row is loaded."""
+    is unusable; otherwise bad rows are reported and every good row is loaded.
+
+    `progress` is called after each chunk read and after each write of people (stages
+    "reading" then "writing"); it runs on the event loop and must be quick."""
     reader = await asyncio.to_thread(VoterCsvReader, stream)
     cid = {"cid": tenant.campaign_id}
     await session.execute(text(f"SELECT pg_advisory_xact_lock({_IMPORT_LOCK}, :cid)"), cid)
     await _copy_to_staging(session, reader, progress)
     await _reject_duplicates(session, reader)
+    _report_writing(progress, reader, 0)
     await _write_households(session, cid)
-    created, updated = await _write_people(session, reader, cid)
+    created, updated = await _write_people(session, reader, cid, progress)
     without_precinct = (await session.execute(text(queries.WITHOUT_PRECINCT), cid)).scalar_one()
     # ON COMMIT DROP covers a real commit; inside an enclosing transaction (a savepoint, as in
     # the tests) the tables would outlive the import and collide with the next one.
