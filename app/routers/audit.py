@@ -1,10 +1,10 @@
-from datetime import datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query, Request
 
 from app.deps import Admin, SessionDep
 from app.pagination import Page, PageParams, make_page, page_params
+from app.schemas.common import IsoDateTime
 from app.schemas.privacy import MAX_ID, AuditEntryOut
 from app.services.privacy import audit
 
@@ -21,8 +21,8 @@ async def list_audit_entries(
     actor_user_id: Annotated[int | None, Query(ge=1, le=MAX_ID)] = None,
     object_type: Annotated[str | None, Query(max_length=50, examples=["person"])] = None,
     object_id: Annotated[int | None, Query(ge=1, le=MAX_ID)] = None,
-    since: Annotated[datetime | None, Query(description="From this time on (inclusive)")] = None,
-    until: Annotated[datetime | None, Query(description="Before this time (exclusive)")] = None,
+    since: Annotated[IsoDateTime | None, Query(description="From this time on (inclusive)")] = None,
+    until: Annotated[IsoDateTime | None, Query(description="Before this time (exclusive)")] = None,
 ) -> Page[AuditEntryOut]:
     """The campaign's audit log, newest first: who read, searched, pulled, exported or changed
     whose data. Admins only. Entries hold counts, field names and filters, never values."""

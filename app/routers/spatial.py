@@ -46,7 +46,14 @@ Limits = Annotated[GeometryLimits, Depends(_geometry_limits)]
 FEATURE_COLLECTION_BODY: dict[str, Any] = {
     "requestBody": {
         "required": True,
-        "content": {"application/json": {"schema": FeatureCollectionIn.model_json_schema()}},
+        "content": {
+            "application/json": {
+                # its $defs move to the components (`app.openapi`), where the refs point
+                "schema": FeatureCollectionIn.model_json_schema(
+                    ref_template="#/components/schemas/{model}"
+                )
+            }
+        },
     }
 }
 

@@ -10,13 +10,29 @@ its item and not the whole request.
 
 import math
 import re
+from dataclasses import dataclass
+from datetime import date, datetime
 from typing import Annotated, Any
 
 from annotated_types import Ge, Le
-from pydantic import AfterValidator, Field, StringConstraints
+from pydantic import (
+    AfterValidator,
+    AwareDatetime,
+    BaseModel,
+    BeforeValidator,
+    Field,
+    GetCoreSchemaHandler,
+    StringConstraints,
+    WithJsonSchema,
+)
+from pydantic_core import core_schema
 
-MAX_ID = 2**63 - 1  # PostgreSQL bigint
-# A server-made id: 1 .. 2^63-1. For path and query parameters, request and response fields.
+# The largest id the API takes: 2^53-1, where a bigint column could hold up to 2^63-1. Every id
+# is then exact as a JSON number in any client (JavaScript, or a parser that reads numbers as
+# doubles), and the document's `maximum` means the same to a client as to the server (near
+# 2^63 a double cannot tell 2^63-1 from 2^63). Sequences never come near it.
+MAX_ID = 2**53 - 1
+# A server-made id: 1 .. MAX_ID. For path and query parameters, request and response fields.
 Id = Annotated[int, Ge(1), Le(MAX_ID)]
 
 _BAD_CHARS = re.compile("[\x00\ud800-\udfff]")
@@ -87,7 +103,11 @@ def _scalar(value: Any) -> Any:
 
 
 # One custom field's value: a scalar (as the voter file gives them), finite, storable.
-CustomValue = Annotated[Any, AfterValidator(_scalar)]
+CustomValue = Annotated[
+    Any,
+    AfterValidator(_scalar),
+    WithJsonSchema({"type": ["string", "number", "boolean", "null"]}),
+]
 CustomKey = Annotated[
     str, StringConstraints(min_length=1, max_length=64), AfterValidator(_storable)
 ]
@@ -95,3 +115,43 @@ CustomFields = Annotated[dict[CustomKey, CustomValue], Field(max_length=200)]
 
 # A finite float (JSON has no NaN or Infinity; Python's parser lets them through).
 FiniteFloat = Annotated[float, Field(allow_inf_nan=False)]
+
+
+@dataclass(frozen=True)
+class CheckedAlone:
+    """`Annotated[Any, CheckedAlone(Model)]`: a list item that the request takes as it comes
+    (so that one bad item is rejected alone by its endpoint, never the whole request), but that
+    the OpenAPI document describes as `Model`, the shape the endpoint then checks it against:
+    a client generated from the document gets the item's type."""
+
+    model: type[BaseModel]
+
+    def __get_pydantic_core_schema__(
+        self, source: Any, handler: GetCoreSchemaHandler
+    ) -> core_schema.CoreSchema:
+        described = handler(self.model)
+        return core_schema.any_schema(
+            metadata={"pydantic_js_annotation_functions": [lambda _, to_json: to_json(described)]},
+            # as pydantic's SkipValidation does: the model's schema stays part of the core
+            # schema, so that its definitions (nested models) are kept for the JSON schema
+            serialization=core_schema.wrap_serializer_function_ser_schema(
+                lambda value, serialize: serialize(value), schema=described
+            ),
+        )
+
+
+_NUMBER = re.compile(r"\s*[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?\s*")
+
+
+def _iso_only(value: Any) -> Any:
+    """Pydantic reads a number as a Unix time; the contract says ISO 8601 text, and a client
+    sending 0.5 for a date has made a mistake worth a 422."""
+    if isinstance(value, int | float) or (isinstance(value, str) and _NUMBER.fullmatch(value)):
+        raise ValueError("must be an ISO 8601 date or date-time, not a number")
+    return value
+
+
+# ISO 8601 text only (the document's `format: date-time` / `date`), never a Unix time.
+IsoDateTime = Annotated[datetime, BeforeValidator(_iso_only)]
+IsoDate = Annotated[date, BeforeValidator(_iso_only)]
+IsoAwareDateTime = Annotated[AwareDatetime, BeforeValidator(_iso_only)]

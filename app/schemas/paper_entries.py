@@ -1,9 +1,8 @@
-from datetime import date
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import BaseModel, ConfigDict, Field, StrictBool, StringConstraints
 
-from app.schemas.common import MAX_ID, CleanStr, FiniteFloat, NoteStr
+from app.schemas.common import MAX_ID, CheckedAlone, CleanStr, FiniteFloat, IsoDate, NoteStr
 from app.schemas.sync import ItemError
 
 MAX_PAPER_ENTRIES = 1000
@@ -28,8 +27,12 @@ class PaperEntry(BaseModel):
         "a multiple-choice question, the text, or the number",
     )
     note: NoteStr | None = None
-    knocked_on: date | None = Field(default=None, description="Default: the day the list was built")
-    replace: bool | None = Field(default=None, description="Overrides the request's `replace`")
+    knocked_on: IsoDate | None = Field(
+        default=None, description="Default: the day the list was built"
+    )
+    replace: StrictBool | None = Field(
+        default=None, description="Overrides the request's `replace`"
+    )
 
 
 class PaperEntriesIn(BaseModel):
@@ -37,8 +40,11 @@ class PaperEntriesIn(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    entries: list[Any] = Field(description=f"At most {MAX_PAPER_ENTRIES} (more: 413)")
-    replace: bool = Field(
+    entries: list[Annotated[Any, CheckedAlone(PaperEntry)]] = Field(
+        description=f"At most {MAX_PAPER_ENTRIES} (more: 413); each is checked alone and a bad "
+        "one is answered `rejected` with its errors"
+    )
+    replace: StrictBool = Field(
         default=False,
         description="Replace lines already entered from paper (the old entry is kept, superseded)",
     )

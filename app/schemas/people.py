@@ -6,14 +6,17 @@ from pydantic import (
     BaseModel,
     ConfigDict,
     Field,
+    StrictBool,
     StringConstraints,
     field_validator,
 )
+from pydantic.json_schema import SkipJsonSchema
 
 from app.schemas.common import (
     CleanStr,
     CustomFields,
     EmailStr,
+    IsoDate,
     NameStr,
     OptionalNameStr,
     PhoneStr,
@@ -71,28 +74,30 @@ class PersonOut(BaseModel):
 
 
 class PersonPatch(BaseModel):
-    """Fields staff may correct by hand. Omitted fields are left alone; null clears."""
+    """Fields staff may correct by hand. Omitted fields are left alone; null clears, where the
+    field may be empty (names, flags, tags and custom fields may not: the document shows them
+    without null, and the service answers a null for them with a 422)."""
 
     model_config = ConfigDict(extra="forbid")
 
-    first_name: NameStr | None = None
+    first_name: NameStr | SkipJsonSchema[None] = None
     middle_name: OptionalNameStr | None = None
-    last_name: NameStr | None = None
+    last_name: NameStr | SkipJsonSchema[None] = None
     suffix: ShortStr | None = None
-    birth_date: Annotated[date | None, AfterValidator(_plausible_birth_date)] = None
+    birth_date: Annotated[IsoDate | None, AfterValidator(_plausible_birth_date)] = None
     birth_year: int | None = Field(default=None, ge=EARLIEST_BIRTH.year)
     sex: ShortStr | None = None
     party: ShortStr | None = None
     phone: PhoneStr | None = None
     email: EmailStr | None = None
     support_level: int | None = Field(default=None, ge=1, le=5)
-    is_volunteer: bool | None = None
-    is_donor: bool | None = None
-    do_not_contact: bool | None = None
-    deceased: bool | None = None
-    moved: bool | None = None
-    tags: list[Tag] | None = Field(default=None, max_length=100)
-    custom_fields: CustomFields | None = None
+    is_volunteer: StrictBool | SkipJsonSchema[None] = None
+    is_donor: StrictBool | SkipJsonSchema[None] = None
+    do_not_contact: StrictBool | SkipJsonSchema[None] = None
+    deceased: StrictBool | SkipJsonSchema[None] = None
+    moved: StrictBool | SkipJsonSchema[None] = None
+    tags: Annotated[list[Tag], Field(max_length=100)] | SkipJsonSchema[None] = None
+    custom_fields: CustomFields | SkipJsonSchema[None] = None
 
     @field_validator("birth_year")
     @classmethod

@@ -5,10 +5,8 @@ from typing import Any
 
 from pydantic import BaseModel, Field
 
+from app.schemas.common import MAX_ID as MAX_ID  # the largest id (the routers take it here)
 from app.schemas.people import PersonOut
-
-# The largest database id (bigint): larger numbers cannot name a row.
-MAX_ID = 2**63 - 1
 
 
 class AuditEntryOut(BaseModel):

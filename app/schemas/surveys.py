@@ -2,7 +2,7 @@ import math
 from datetime import datetime
 from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
+from pydantic import BaseModel, ConfigDict, Field, JsonValue, StringConstraints, model_validator
 
 from app.models.survey import QuestionKind
 from app.schemas.common import CleanStr, text_problem
@@ -38,7 +38,28 @@ class Effects(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    set: dict[str, Any] = Field(default_factory=dict, max_length=20)
+    set: dict[str, Any] = Field(
+        default_factory=dict,
+        max_length=20,
+        description="Profile fields to write: support_level (1-5), is_volunteer, is_donor, "
+        "do_not_contact (true/false), or custom:NAME (text, number or true/false)",
+        json_schema_extra={
+            "properties": {
+                "support_level": {"type": "integer", "minimum": 1, "maximum": 5},
+                **{field: {"type": "boolean"} for field in BOOLEAN_FIELDS},
+            },
+            "patternProperties": {
+                f"^{CUSTOM_FIELD}$": {
+                    "anyOf": [
+                        {"type": "string", "maxLength": 500},
+                        {"type": "number"},
+                        {"type": "boolean"},
+                    ]
+                }
+            },
+            "additionalProperties": False,
+        },
+    )
     tags_add: list[Tag] = Field(default_factory=list)
     tags_remove: list[Tag] = Field(default_factory=list)
 
@@ -46,6 +67,8 @@ class Effects(BaseModel):
     def known_fields_and_values(self) -> "Effects":
         for field, value in self.set.items():
             if field == "support_level":
+                if isinstance(value, float) and value.is_integer():
+                    value = self.set[field] = int(value)  # 2.0 is the JSON integer 2
                 if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= 5:
                     raise ValueError("support_level must be an integer from 1 to 5")
             elif field in BOOLEAN_FIELDS:
@@ -76,8 +99,27 @@ class OptionIn(BaseModel):
     effects: Effects | None = None
 
 
+_CHOICE_KINDS: list[JsonValue] = [
+    QuestionKind.single_choice.value,
+    QuestionKind.multiple_choice.value,
+]
+
+
 class QuestionIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    # The rules of `options_fit_the_kind`, in the schema (but unique codes, which JSON Schema
+    # cannot say of objects): choice questions have options and no profile_field, the others
+    # have no options.
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "if": {"properties": {"kind": {"enum": _CHOICE_KINDS}}, "required": ["kind"]},
+            "then": {
+                "required": ["options"],
+                "properties": {"options": {"minItems": 1}, "profile_field": {"type": "null"}},
+            },
+            "else": {"properties": {"options": {"maxItems": 0}}},
+        },
+    )
 
     prompt: Text
     kind: QuestionKind

@@ -1,11 +1,11 @@
 from datetime import UTC, datetime
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 from uuid import UUID
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from app.models.contact import ResultCode
-from app.schemas.common import FiniteFloat, Id, NoteStr
+from app.schemas.common import CheckedAlone, FiniteFloat, Id, IsoAwareDateTime, NoteStr
 
 MAX_SYNC_ITEMS = 500
 # No knock predates the app; the service also refuses one long before its list was built.
@@ -38,7 +38,7 @@ class SyncItem(BaseModel):
     result: ResultCode
     responses: list[ResponseIn] = Field(default_factory=list, max_length=100)
     note: NoteStr | None = None
-    knocked_at: AwareDatetime
+    knocked_at: IsoAwareDateTime
     location: Location | None = None
 
     @field_validator("knocked_at")
@@ -52,7 +52,10 @@ class SyncItem(BaseModel):
 class SyncIn(BaseModel):
     """Items are checked one by one, so one malformed item never sinks the others."""
 
-    results: list[Any]
+    results: list[Annotated[Any, CheckedAlone(SyncItem)]] = Field(
+        description=f"At most {MAX_SYNC_ITEMS} (more: 413); each is checked alone and a bad "
+        "one is answered `rejected` with its errors"
+    )
 
 
 class ItemError(BaseModel):

@@ -1,24 +1,61 @@
 from datetime import datetime
 from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    StrictBool,
+    StringConstraints,
+    WithJsonSchema,
+    model_validator,
+)
 
 from app.schemas.common import CleanStr, Id
+from app.schemas.precincts import MultiPolygonIn, PolygonIn
 from app.schemas.walk_lists import WalkListFilters
+
+# A drawn area: checked and repaired by the service (app.geo), described here for clients.
+Area = Annotated[
+    dict[str, Any],
+    WithJsonSchema(
+        {
+            "oneOf": [PolygonIn.model_json_schema(), MultiPolygonIn.model_json_schema()],
+            "description": "GeoJSON Polygon or MultiPolygon (WGS84 lon/lat)",
+        }
+    ),
+]
+
+
+def exactly_one_of(*names: str) -> dict[str, Any]:
+    """The JSON schema of "exactly one of these fields, the others absent or null" (what the
+    models' validators check), so that the document tells clients and generators the rule."""
+    return {
+        "oneOf": [
+            {
+                "required": [name],
+                "properties": {
+                    other: ({"not": {"type": "null"}} if other == name else {"type": "null"})
+                    for other in names
+                },
+            }
+            for name in names
+        ]
+    }
 
 
 class TurfIn(BaseModel):
     """A turf from precincts (their union) or from a drawn polygon: exactly one of the two."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(
+        extra="forbid", json_schema_extra=exactly_one_of("precinct_ids", "geometry")
+    )
 
     name: Annotated[
         CleanStr, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)
     ]
     precinct_ids: list[Id] | None = Field(default=None, min_length=1, max_length=500)
-    geometry: dict[str, Any] | None = Field(
-        default=None, description="GeoJSON Polygon or MultiPolygon (WGS84 lon/lat)"
-    )
+    geometry: Area | None = None
 
     @model_validator(mode="after")
     def exactly_one_source(self) -> "TurfIn":
@@ -43,12 +80,12 @@ class TurfDetail(TurfOut):
 class CutArea(BaseModel):
     """What to cut: exactly one of precincts (their union), a drawn polygon, or a turf."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(
+        extra="forbid", json_schema_extra=exactly_one_of("precinct_ids", "geometry", "turf_id")
+    )
 
     precinct_ids: list[Id] | None = Field(default=None, min_length=1, max_length=500)
-    geometry: dict[str, Any] | None = Field(
-        default=None, description="GeoJSON Polygon or MultiPolygon (WGS84 lon/lat)"
-    )
+    geometry: Area | None = None
     turf_id: Id | None = None
 
     @model_validator(mode="after")
@@ -60,7 +97,9 @@ class CutArea(BaseModel):
 
 
 class TurfCutIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(
+        extra="forbid", json_schema_extra=exactly_one_of("turf_count", "doors_per_turf")
+    )
 
     area: CutArea
     turf_count: int | None = Field(default=None, ge=1, le=5000)
@@ -73,7 +112,7 @@ class TurfCutIn(BaseModel):
         description="Count only doors with at least one person these filters keep (and whom "
         "lists never leave out); without filters every household counts",
     )
-    save: bool = Field(default=True, description="false: a preview that writes nothing")
+    save: StrictBool = Field(default=True, description="false: a preview that writes nothing")
 
     @model_validator(mode="after")
     def one_size(self) -> "TurfCutIn":

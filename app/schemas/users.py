@@ -1,6 +1,6 @@
 from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import BaseModel, ConfigDict, Field, StrictBool, StringConstraints
 
 from app.models import Role
 from app.schemas.auth import Storable
@@ -23,7 +23,7 @@ class UserCreate(BaseModel):
     name: NameStr
     role: Role
     password: NewPassword = Field(description="The initial password (8 to 200 characters)")
-    must_change_password: bool = Field(
+    must_change_password: StrictBool = Field(
         default=False,
         description="Whether the user must choose their own password before anything else",
     )
@@ -46,7 +46,9 @@ class UserPatch(BaseModel):
 
     name: NameStr | None = None
     role: Role | None = None
-    active: bool | None = Field(default=None, description="false deactivates, true reactivates")
+    active: StrictBool | None = Field(
+        default=None, description="false deactivates, true reactivates"
+    )
 
 
 class PasswordReset(BaseModel):
@@ -55,7 +57,7 @@ class PasswordReset(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     password: NewPassword
-    must_change_password: bool = Field(
+    must_change_password: StrictBool = Field(
         default=True,
         description="The password is temporary: the member must replace it (POST /me/password) "
         "before doing anything else",

@@ -1,7 +1,7 @@
 from datetime import datetime
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
+from pydantic import BaseModel, ConfigDict, Field, StrictBool, StringConstraints, model_validator
 
 from app.models.survey import QuestionKind
 from app.schemas.common import CleanStr, Id, ShortStr
@@ -24,7 +24,7 @@ class WalkListFilters(BaseModel):
     not_contacted_days: int = Field(
         default=14, ge=0, le=3650, description="Leave out people contacted this recently; 0: off"
     )
-    include_volunteers: bool = False
+    include_volunteers: StrictBool = False
 
     @model_validator(mode="after")
     def ages_in_order(self) -> "WalkListFilters":
