@@ -11,16 +11,19 @@ DB_URL = $(if $(DATABASE_URL),$(DATABASE_URL),$(shell scripts/localdb.sh url))
 # The local server's token signing key: $SECRET_KEY, or one made at random once and kept in
 # .data/secret_key (mode 600). Local commands run in development mode (DOORSTEP_ENV).
 KEY_FILE := .data/secret_key
+# API server processes for `make run`: one per core unless WEB_CONCURRENCY says otherwise.
+WEB_CONCURRENCY ?= $(shell nproc 2>/dev/null || echo 2)
 LOCAL_ENV = DOORSTEP_ENV=development DATABASE_URL="$(DB_URL)" \
 	SECRET_KEY="$${SECRET_KEY:-$$(cat $(KEY_FILE))}"
 
-.PHONY: help run test stop db migrate demo openapi lint format bench-import bench-walk-list bench-route bench-sheet bench-turf bench-sync faults clean
+.PHONY: help run test stop db migrate demo openapi lint format bench-import bench-walk-list bench-route bench-sheet bench-turf bench-sync bench-jobs faults fuzz clean
 
 help:
 	@echo "make run    serve the API with the demo campaign on http://127.0.0.1:8000"
 	@echo "make test   run the test suite"
 	@echo "make stop   stop the local database"
-	@echo "make openapi | lint | format | bench-import | bench-walk-list | bench-route | bench-sheet | bench-turf | bench-sync | faults"
+	@echo "make openapi | lint | format | fuzz | faults"
+	@echo "make bench-import | bench-walk-list | bench-route | bench-sheet | bench-turf | bench-sync | bench-jobs"
 
 $(UV):
 	python3 -m venv .tools
@@ -47,13 +50,20 @@ migrate: .venv/.synced db $(KEY_FILE)
 demo: migrate
 	$(LOCAL_ENV) .venv/bin/doorstep load-demo
 
+# The API (WEB_CONCURRENCY processes, default: one per core) and the job worker, together;
+# Ctrl-C stops both. Metrics of all these processes add up through PROMETHEUS_MULTIPROC_DIR.
 run: demo
 	@echo ""
 	@echo "  API   http://127.0.0.1:8000/api/v1"
 	@echo "  docs  http://127.0.0.1:8000/docs"
 	@$(LOCAL_ENV) .venv/bin/doorstep demo-logins
 	@echo ""
-	$(LOCAL_ENV) .venv/bin/uvicorn app.main:create_app --factory --host 127.0.0.1 --port 8000
+	@rm -rf .data/metrics && mkdir -p .data/metrics
+	@$(LOCAL_ENV) PROMETHEUS_MULTIPROC_DIR=.data/metrics .venv/bin/doorstep worker & worker=$$!; \
+	trap 'kill -TERM $$worker 2>/dev/null; wait $$worker' EXIT; \
+	$(LOCAL_ENV) PROMETHEUS_MULTIPROC_DIR=.data/metrics .venv/bin/uvicorn app.main:create_app \
+		--factory --host 127.0.0.1 --port 8000 --workers $(WEB_CONCURRENCY) \
+		--timeout-graceful-shutdown 20
 
 test: .venv/.synced db
 	DATABASE_URL="$(DB_URL)" .venv/bin/pytest $(PYTEST_ARGS)
@@ -87,6 +97,16 @@ bench-turf: .venv/.synced db
 
 bench-sync: .venv/.synced db
 	DOORSTEP_ENV=development DATABASE_URL="$(DB_URL)" $(PY) bench/sync_load.py $(BENCH_ARGS)
+
+bench-jobs: .venv/.synced db
+	DOORSTEP_ENV=development DATABASE_URL="$(DB_URL)" $(PY) bench/jobs.py $(BENCH_ARGS)
+
+# The release fuzz: the contract test with a longer budget, the stateful phase and 500 examples
+# per operation (FUZZ_SECONDS, default 20 minutes).
+FUZZ_SECONDS ?= 1200
+fuzz: .venv/.synced db
+	DATABASE_URL="$(DB_URL)" DOORSTEP_FUZZ_SECONDS=$(FUZZ_SECONDS) \
+		.venv/bin/pytest tests/contract $(PYTEST_ARGS)
 
 # Fault drills against a real server and the local cluster (restarts it: not while tests run).
 faults: .venv/.synced db

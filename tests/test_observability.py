@@ -87,6 +87,43 @@ async def test_metrics_need_the_token_and_count_routes_and_sync_items(
     assert "doorstep_db_pool_in_use" in body
 
 
+async def test_metrics_show_the_job_queue_and_how_long_its_oldest_job_waits(
+    settings: Settings, sessionmaker: object, connection: AsyncConnection
+) -> None:
+    insert = text(
+        "INSERT INTO procrastinate_jobs (queue_name, task_name, status, scheduled_at)"
+        " VALUES ('imports', 'run_import', CAST(:status AS procrastinate_job_status), :at)"
+        " RETURNING id"
+    )
+    waiting = (await connection.execute(insert, {"status": "todo", "at": None})).scalar_one()
+    await connection.execute(
+        text(
+            "UPDATE procrastinate_events SET at = now() - interval '90 seconds' WHERE job_id = :j"
+        ),
+        {"j": waiting},
+    )
+    await connection.execute(insert, {"status": "todo", "at": None})
+    await connection.execute(insert, {"status": "doing", "at": None})
+    later = text("now() + interval '1 hour'")
+    await connection.execute(
+        text(
+            "INSERT INTO procrastinate_jobs (queue_name, task_name, scheduled_at)"
+            f" VALUES ('imports', 'run_import', {later.text})"
+        )
+    )
+    async with _app_with_metrics(settings, sessionmaker, "tok") as c:
+        answer = await c.get("/metrics", headers={"Authorization": "Bearer tok"})
+    assert answer.status_code == 200
+    gauges = {
+        line.split(" ")[0]: float(line.split(" ")[1])
+        for line in answer.text.splitlines()
+        if line.startswith("doorstep_job_")
+    }
+    assert gauges['doorstep_job_queue{state="waiting"}'] == 2  # the retry an hour away is not
+    assert gauges['doorstep_job_queue{state="running"}'] == 1
+    assert 89 <= gauges["doorstep_job_oldest_waiting_seconds"] < 200
+
+
 async def test_one_log_line_per_request_without_the_query_string(
     client: httpx.AsyncClient, camp: CampaignFixture, caplog: pytest.LogCaptureFixture
 ) -> None:

@@ -69,6 +69,27 @@ async def readyz(request: Request) -> Response:
     return JSONResponse({"status": "ready"}, headers={"Cache-Control": "no-store"})
 
 
+async def _queue_snapshot(request: Request) -> metrics.QueueSnapshot | None:
+    """The job queue now; None (and the rest of the metrics anyway) when the database fails."""
+    try:
+        async with request.app.state.sessionmaker() as session:
+            await session.execute(
+                text("SELECT set_config('statement_timeout', :t, true)"),
+                {"t": f"{int(READY_TIMEOUT_S * 1000)}ms"},
+            )
+            rows = (await session.execute(text(metrics.QUEUE_STATE))).all()
+    except Exception as exc:  # the metrics must not fail with the database
+        log.warning("job queue not read for /metrics: %s", type(exc).__name__)
+        return None
+    states = {row.status: row for row in rows}
+    todo, doing = states.get("todo"), states.get("doing")
+    return metrics.QueueSnapshot(
+        waiting=todo.jobs if todo else 0,
+        running=doing.jobs if doing else 0,
+        oldest_waiting_s=float(todo.oldest_s) if todo else 0.0,
+    )
+
+
 @router.get("/metrics", include_in_schema=False)
 async def prometheus_metrics(request: Request) -> Response:
     token: str = request.app.state.hardening.metrics_token
@@ -77,6 +98,9 @@ async def prometheus_metrics(request: Request) -> Response:
     given = request.headers.get("authorization", "")
     if not hmac.compare_digest(given.encode(), f"Bearer {token}".encode()):
         raise Unauthorized()
+    queue = await _queue_snapshot(request)
     return Response(
-        metrics.render(), media_type=metrics.CONTENT_TYPE, headers={"Cache-Control": "no-store"}
+        metrics.render(queue),
+        media_type=metrics.CONTENT_TYPE,
+        headers={"Cache-Control": "no-store"},
     )

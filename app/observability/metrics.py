@@ -7,6 +7,7 @@ would explode the series, and a query string can hold a name typed into a search
 
 import os
 from collections.abc import Iterable
+from dataclasses import dataclass
 
 from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest, multiprocess
 from prometheus_client.core import GaugeMetricFamily, Metric
@@ -30,6 +31,59 @@ SYNC_ITEMS = Counter(
     ["status"],
     registry=REGISTRY,
 )
+
+JOB_SECONDS = Histogram(
+    "doorstep_job_seconds",
+    "Time a worker spent on one run of a job, by kind and how the run ended",
+    ["kind", "outcome"],
+    buckets=(0.1, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300, 600, 1800),
+    registry=REGISTRY,
+)
+# The queue as the database holds it, read by each scrape (whichever process runs the jobs).
+# A job waits from when it became due: its schedule, or else when it was deferred (procrastinate
+# leaves `scheduled_at` empty for "now" and records the defer as an event). Jobs scheduled for
+# later (retries backing off) are not waiting yet.
+QUEUE_STATE = """
+SELECT j.status::text AS status, count(*) AS jobs,
+       COALESCE(EXTRACT(EPOCH FROM now() - min(COALESCE(j.scheduled_at, d.at))
+                                  FILTER (WHERE j.status = 'todo')), 0) AS oldest_s
+FROM procrastinate_jobs j
+LEFT JOIN LATERAL (
+    SELECT min(e.at) AS at FROM procrastinate_events e
+    WHERE e.job_id = j.id AND e.type = 'deferred'
+) d ON true
+WHERE j.status IN ('todo', 'doing') AND (j.scheduled_at IS NULL OR j.scheduled_at <= now())
+GROUP BY j.status
+"""
+
+
+@dataclass(frozen=True)
+class QueueSnapshot:
+    """Jobs waiting and running, and how long the oldest waiting one has waited (seconds)."""
+
+    waiting: int = 0
+    running: int = 0
+    oldest_waiting_s: float = 0.0
+
+    def families(self) -> list[Metric]:
+        depth = GaugeMetricFamily(
+            "doorstep_job_queue", "Jobs in the queue, by state", labels=["state"]
+        )
+        depth.add_metric(["waiting"], self.waiting)
+        depth.add_metric(["running"], self.running)
+        oldest = GaugeMetricFamily(
+            "doorstep_job_oldest_waiting_seconds", "How long the oldest waiting job has waited"
+        )
+        oldest.add_metric([], self.oldest_waiting_s)
+        return [depth, oldest]
+
+
+class _Families(Collector):
+    def __init__(self, families: list[Metric]) -> None:
+        self.families = families
+
+    def collect(self) -> Iterable[Metric]:
+        return self.families
 
 
 class PoolCollector(Collector):
@@ -69,12 +123,16 @@ POOL_REGISTRY = CollectorRegistry(auto_describe=True)  # the pool alone, in mult
 POOL_REGISTRY.register(POOLS)
 
 
-def render() -> bytes:
-    """The metrics as Prometheus text. With several server processes (uvicorn --workers),
-    `PROMETHEUS_MULTIPROC_DIR` makes each process write its counters and histograms to files
-    there, and a scrape adds up all of them; the pool figures are the scraped process's."""
+def render(queue: QueueSnapshot | None = None) -> bytes:
+    """The metrics as Prometheus text, with the job queue's state when it could be read. With
+    several processes (uvicorn --workers, the job worker), `PROMETHEUS_MULTIPROC_DIR` makes
+    each process write its counters and histograms to files there, and a scrape adds up all
+    of them; the pool figures are the scraped process's."""
+    extra = CollectorRegistry()
+    if queue is not None:
+        extra.register(_Families(queue.families()))
     if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
         registry = CollectorRegistry()
         multiprocess.MultiProcessCollector(registry)  # type: ignore[no-untyped-call]  # untyped upstream
-        return generate_latest(registry) + generate_latest(POOL_REGISTRY)
-    return generate_latest(REGISTRY)
+        return generate_latest(registry) + generate_latest(POOL_REGISTRY) + generate_latest(extra)
+    return generate_latest(REGISTRY) + generate_latest(extra)
