@@ -16,7 +16,12 @@ again. The drills, each on a fresh set of phones:
   restart -m fast`); while it is down the API must answer 503, not 500, and recover without
   a restart of its own;
 - `sigterm`: the API gets SIGTERM mid-load (graceful shutdown: requests in flight complete,
-  no new ones are taken), then starts again.
+  no new ones are taken), then starts again;
+- `import`: a voter import of the campaign's voters, every door changed, plus --import-new
+  new ones, run by a `doorstep worker` while the phones sync (bench/fault_import.py; its
+  phones add a batch to their outboxes round after round until the import has ended, instead
+  of --results up front): it must succeed at its first run, with no deadlock and no sync
+  answered 500 or not at all (503s, load shed with Retry-After, are counted).
 
 Each drill prints the results sent, the answers by status (503s, other 5xx, connection
 errors), the time from the fault's end to the first successful sync, and the check of the
@@ -42,6 +47,7 @@ from sqlalchemy import text
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
+from fault_import import forget_jobs, import_drill
 from sync_load import prepare
 from walk_list import (
     API,
@@ -50,6 +56,7 @@ from walk_list import (
     app_version,
     clean_up,
     free_port,
+    login,
     set_up,
     start_server,
     stop_server,
@@ -67,25 +74,39 @@ class Drill:
     sent: set[str] = field(default_factory=set)
     fault_ended: float = 0.0
     first_success_after: float | None = None
+    batches: list[tuple[float, float, str]] = field(default_factory=list)  # sent at, ms, status
+    problems: list[str] = field(default_factory=list)  # what fails the drill beyond the check
 
 
 def _status(response: httpx.Response) -> str:
     return str(response.status_code)
 
 
-async def _drain(client: httpx.AsyncClient, outbox: list[Any], batch: int, drill: Drill) -> None:
-    """Send the outbox until every item is answered (created or duplicate)."""
+async def drain(
+    client: httpx.AsyncClient,
+    outbox: list[Any],
+    batch: int,
+    drill: Drill,
+    deadline: float | None = None,
+) -> None:
+    """Send the outbox until every item is answered (created or duplicate), or `deadline`
+    (monotonic) has passed."""
     backoff = 0.2
     while outbox:
+        if deadline is not None and time.monotonic() > deadline:
+            raise RuntimeError(f"{len(outbox)} results still unanswered at the deadline")
         items = outbox[:batch]
+        sent_at = time.monotonic()
         try:
             response = await client.post(f"{API}/sync", json={"results": items})
         except httpx.TransportError:
             drill.answers["connection error"] += 1
+            drill.batches.append((sent_at, (time.monotonic() - sent_at) * 1000, "error"))
             await asyncio.sleep(backoff)
             backoff = min(backoff * 2, 2.0)
             continue
         drill.answers[_status(response)] += 1
+        drill.batches.append((sent_at, (time.monotonic() - sent_at) * 1000, _status(response)))
         if response.status_code == 503:
             await asyncio.sleep(float(response.headers.get("retry-after", "1")))
             continue
@@ -127,7 +148,7 @@ async def _phones(base_url: str, token: str, outboxes: list[list[Any]], args: An
     async with httpx.AsyncClient(
         base_url=base_url, headers=headers, timeout=60, limits=limits
     ) as client:
-        await asyncio.gather(*(_drain(client, box, args.batch, drill) for box in outboxes))
+        await asyncio.gather(*(drain(client, box, args.batch, drill) for box in outboxes))
 
 
 def _pg_ctl() -> list[str]:
@@ -180,9 +201,13 @@ async def _fault(name: str, server: Server, drill: Drill, after_s: float) -> Non
 
 
 async def run_drill(
-    name: str, server: Server, token: str, payloads: list[dict[str, Any]], args: Any
+    name: str, server: Server, tokens: tuple[str, str], payloads: list[dict[str, Any]], args: Any
 ) -> Drill:
     drill = Drill(name)
+    token = tokens[0]
+    if name == "import":
+        await import_drill(server.url, tokens, payloads, args, drill, drain)
+        return drill
     outboxes = _outboxes(payloads, args.phones, args.results, drill)
     started = time.monotonic()
     await asyncio.gather(
@@ -217,11 +242,14 @@ def report(drills: list[Drill], stored: dict[str, int]) -> bool:
     for d in drills:
         lost = sum(1 for c in d.sent if c not in stored)
         twice = sum(1 for c in d.sent if stored.get(c, 0) > 1)
-        ok = ok and not lost and not twice and "500" not in d.answers
+        ok = ok and not lost and not twice and "500" not in d.answers and not d.problems
         recovered = f"{d.first_success_after:.2f} s" if d.first_success_after is not None else "-"
         answers = ", ".join(f"{k}: {v}" for k, v in sorted(d.answers.items()))
         print(f"{d.name:<9} {len(d.sent):>7} {lost:>5} {twice:>5} {recovered:>12}  {answers}")
     print("(recovered in: from the end of the fault to the first sync answered 200)")
+    for d in drills:
+        for problem in d.problems:
+            print(f"{d.name}: {problem}")
     return ok
 
 
@@ -236,17 +264,23 @@ def run(args: argparse.Namespace) -> None:
         server.start()
         with httpx.Client(base_url=server.url, timeout=120) as client:
             token, payloads, _ = prepare(client, world, args.lists)
-        drills = [asyncio.run(run_drill(name, server, token, payloads, args)) for name in args.only]
+            admin = login(client, world.admin, world.slug)["Authorization"].split()[1]
+        tokens = (token, admin)
+        drills = [
+            asyncio.run(run_drill(name, server, tokens, payloads, args)) for name in args.only
+        ]
         assert world.campaign_id is not None
         ok = report(drills, asyncio.run(stored_counts(world.campaign_id)))
         if not ok:
-            raise SystemExit("a drill lost results, stored some twice, or answered 500")
+            raise SystemExit("a drill lost results, stored some twice, answered 500 or failed")
     except BaseException:
         if server.log.exists() and server.log.stat().st_size:
             print(f"--- uvicorn log ---\n{server.log.read_text()[-5000:]}", file=sys.stderr)
         raise
     finally:
         server.stop()
+        if world.campaign_id is not None and "import" in args.only:
+            asyncio.run(forget_jobs(world.campaign_id))
         asyncio.run(clean_up(world))
         server.log.unlink(missing_ok=True)
 
@@ -262,11 +296,13 @@ def main() -> None:
     parser.add_argument("--lists", type=int, default=5)
     parser.add_argument("--doors", type=int, default=200)
     parser.add_argument("--workers", type=int, default=1)
+    parser.add_argument("--import-new", type=int, default=100_000, help="new voters (import)")
+    parser.add_argument("--import-timeout", type=float, default=600.0, help="seconds (import)")
     parser.add_argument(
         "--only",
         type=lambda v: v.split(","),
-        default=["kill", "database", "sigterm"],
-        help="drills to run, comma-separated",
+        default=["kill", "database", "sigterm", "import"],
+        help="drills to run, comma-separated: kill, database, sigterm, import",
     )
     run(parser.parse_args())
 

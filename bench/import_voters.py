@@ -13,6 +13,7 @@ import asyncio
 import csv
 import tempfile
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 from sqlalchemy import text
@@ -27,23 +28,29 @@ from app.services.geography.precincts import import_precincts
 from app.services.voter_file.importer import import_voters
 
 
+def synthetic_rows(rows: int, id_prefix: str = "B") -> Iterator[list[str]]:
+    """`rows` voters: the demo generator repeated (new seed each round), ids `id_prefix` and a
+    number; later rounds live in numbered units so households keep growing, as in a real
+    city's file. The first round lives at the demo's doors."""
+    written, round_no = 0, 0
+    unit_col = demo.COLUMNS.index("unit")
+    while written < rows:
+        batch = demo.voter_rows(demo.CAMBRIDGE / "addresses.csv", seed=demo.SEED + round_no)
+        for row in batch[: rows - written]:
+            row[0] = f"{id_prefix}{written:09d}"
+            if round_no:
+                row[unit_col] = f"Apt {round_no}"
+            yield row
+            written += 1
+        round_no += 1
+
+
 def write_file(path: Path, rows: int) -> None:
-    """Repeat the demo generator (new seed each round) until `rows` voters; later rounds live
-    in numbered units so households keep growing, as in a real city's file."""
+    """A voter file of `rows` synthetic voters (`synthetic_rows`)."""
     with path.open("w", newline="", encoding="utf-8") as f:
         writer = csv.writer(f)
         writer.writerow(demo.COLUMNS)
-        written, round_no = 0, 0
-        while written < rows:
-            batch = demo.voter_rows(demo.CAMBRIDGE / "addresses.csv", seed=demo.SEED + round_no)
-            unit_col = demo.COLUMNS.index("unit")
-            for row in batch[: rows - written]:
-                row[0] = f"B{written:09d}"
-                if round_no:
-                    row[unit_col] = f"Apt {round_no}"
-                writer.writerow(row)
-                written += 1
-            round_no += 1
+        writer.writerows(synthetic_rows(rows))
 
 
 async def run(rows: int) -> None:

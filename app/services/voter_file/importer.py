@@ -8,6 +8,12 @@ Each write is split into "resolve ids, update what changed, insert what is new" 
 INSERT ... ON CONFLICT: plain INSERTs cost a fraction of speculative insertion on a large file,
 and no statement reads the table it is growing (whose plan would be made for an empty table).
 Imports of one campaign are serialised by an advisory lock, which makes the split safe.
+
+Phones sync while an import runs, and a sync writes doors (a wrong address) and then people
+(answers, last contact). New rows are inserted first, which no sync can be waiting for; the
+updates of known doors and people come last, just before the commit, so a sync waits on their
+locks for as short a time as possible; and they lock doors, then people, each in id order, as a
+sync does, so the two wait for each other, never in a cycle (a deadlock).
 """
 
 import asyncio
@@ -72,7 +78,8 @@ async def _reject_duplicates(session: AsyncSession, reader: VoterCsvReader) -> N
         )
 
 
-async def _write_households(session: AsyncSession, cid: dict[str, Any]) -> None:
+async def _add_households(session: AsyncSession, cid: dict[str, Any]) -> None:
+    """The file's doors with their precinct and known household; the new ones inserted."""
     await session.execute(text(queries.DOORS))
     await session.execute(text("CREATE INDEX ON doors USING gist (geom)"))
     await session.execute(text("ANALYZE doors"))
@@ -81,35 +88,40 @@ async def _write_households(session: AsyncSession, cid: dict[str, Any]) -> None:
     doors = (await session.execute(text("SELECT count(*) FROM doors"))).scalar_one()
     await analyze_if_stale(session, {"household": doors}, skip_if_busy=False)
     await session.execute(text(queries.KNOWN_DOORS), cid)
-    await session.execute(text(queries.UPDATE_HOUSEHOLDS), cid)
     await session.execute(text(queries.INSERT_HOUSEHOLDS), cid)
     # The people's foreign-key checks look households up one by one: with statistics that
     # still say "empty", each lookup would scan the whole table.
     await analyze_if_stale(session, {"household": doors}, skip_if_busy=False)
 
 
-async def _write_people(
+async def _add_people(
     session: AsyncSession,
     reader: VoterCsvReader,
     cid: dict[str, Any],
     progress: ProgressCallback | None,
-) -> tuple[int, int]:
+) -> int:
+    """The file's people with their household and known id; the new ones inserted (how
+    many). The known ones are updated by `_update_people`, last."""
     params: dict[str, Any] = dict(cid)
     params.update({f"n{i}": name for i, name in enumerate(reader.custom_names)})
-    stage, analyze, known, update, insert = queries.people_sql(
+    stage, analyze, known, insert, _ = queries.people_sql(
         reader.header.present, len(reader.custom_names)
     )
     await session.execute(text(stage), params)
     await session.execute(text(analyze))
     await analyze_if_stale(session, {"person": reader.state.rows_read}, skip_if_busy=False)
     await session.execute(text(known), cid)
-    updated = rowcount(await session.execute(text(update), cid))
-    _report_writing(progress, reader, updated)
     created = rowcount(await session.execute(text(insert), cid))
-    _report_writing(progress, reader, updated + created)
+    _report_writing(progress, reader, created)
     # so that the next queries see them
     await analyze_if_stale(session, {"person": created}, skip_if_busy=False)
-    return created, updated
+    return created
+
+
+async def _update_people(session: AsyncSession, reader: VoterCsvReader, cid: dict[str, Any]) -> int:
+    """The known people whose voter-file data changed, updated (how many)."""
+    _, _, _, _, update = queries.people_sql(reader.header.present, len(reader.custom_names))
+    return rowcount(await session.execute(text(update), cid))
 
 
 def _report_writing(progress: ProgressCallback | None, reader: VoterCsvReader, done: int) -> None:
@@ -136,8 +148,14 @@ async def import_voters(
     await _copy_to_staging(session, reader, progress)
     await _reject_duplicates(session, reader)
     _report_writing(progress, reader, 0)
-    await _write_households(session, cid)
-    created, updated = await _write_people(session, reader, cid, progress)
+    await _add_households(session, cid)
+    created = await _add_people(session, reader, cid, progress)
+    # Last, the updates of rows that phones' syncs write too (a wrong address flags a door,
+    # answers change people): their locks are held until the commit, so they come right
+    # before it, doors then people, each in id order, as a sync takes them.
+    await session.execute(text(queries.UPDATE_HOUSEHOLDS), cid)
+    updated = await _update_people(session, reader, cid)
+    _report_writing(progress, reader, created + updated)
     without_precinct = (await session.execute(text(queries.WITHOUT_PRECINCT), cid)).scalar_one()
     # ON COMMIT DROP covers a real commit; inside an enclosing transaction (a savepoint, as in
     # the tests) the tables would outlive the import and collide with the next one.

@@ -66,18 +66,27 @@ DOORS = f"""
 _PRECINCT_KEPT = (
     "CASE WHEN d.geom IS NULL AND d.precinct_id IS NULL THEN h.precinct_id ELSE d.precinct_id END"
 )
+# The doors that changed are locked first, in id order, as a sync locks the doors it flags:
+# two transactions that lock rows of a table in one order wait for each other, never in a
+# cycle (issue 12). A row a sync changed meanwhile is locked in its new version and rechecked.
 UPDATE_HOUSEHOLDS = f"""
+    WITH changed AS MATERIALIZED (
+        SELECT h.id FROM household h JOIN doors d ON d.household_id = h.id
+        WHERE h.campaign_id = :cid
+          AND ({", ".join(f"h.{c}" for c in _HOUSEHOLD_COLUMNS)}, h.geom, h.precinct_id)
+              IS DISTINCT FROM
+              ({", ".join(f"d.{c}" for c in _HOUSEHOLD_COLUMNS)}, coalesce(d.geom, h.geom),
+               {_PRECINCT_KEPT})
+        ORDER BY h.id
+        FOR NO KEY UPDATE OF h
+    )
     UPDATE household h SET
         {", ".join(f"{c} = d.{c}" for c in _HOUSEHOLD_COLUMNS)},
         geom = coalesce(d.geom, h.geom),
         precinct_id = {_PRECINCT_KEPT},
         updated_at = now()
-    FROM doors d
-    WHERE h.campaign_id = :cid AND h.id = d.household_id
-      AND ({", ".join(f"h.{c}" for c in _HOUSEHOLD_COLUMNS)}, h.geom, h.precinct_id)
-          IS DISTINCT FROM
-          ({", ".join(f"d.{c}" for c in _HOUSEHOLD_COLUMNS)}, coalesce(d.geom, h.geom),
-           {_PRECINCT_KEPT})
+    FROM changed c JOIN doors d ON d.household_id = c.id
+    WHERE h.campaign_id = :cid AND h.id = c.id
 """
 INSERT_HOUSEHOLDS = f"""
     WITH added AS (
@@ -108,7 +117,8 @@ _SOURCES = {"birth_year": ("birth_year", "birth_date")}
 
 def people_sql(present: set[str], custom_count: int) -> list[str]:
     """Statements that stage the people with their household and known id, update the known
-    ones whose file data changed, and insert the new ones."""
+    ones whose file data changed, and insert the new ones (in the order the importer runs
+    them: stage, analyze, known, insert, update)."""
     updated = [c for c in _PERSON_COLUMNS if any(s in present for s in _SOURCES.get(c, (c,)))]
     pairs = ", ".join(f"CAST(:n{i} AS text), s.c{i}" for i in range(custom_count))
     custom = f"jsonb_strip_nulls(jsonb_build_object({pairs}))" if custom_count else "'{}'::jsonb"
@@ -125,14 +135,21 @@ def people_sql(present: set[str], custom_count: int) -> list[str]:
         UPDATE people x SET person_id = p.id FROM person p
         WHERE p.campaign_id = :cid AND p.external_id = x.external_id
     """
+    # The people who changed, locked first in id order (as UPDATE_HOUSEHOLDS locks doors).
     update = f"""
+        WITH changed AS MATERIALIZED (
+            SELECT p.id FROM person p JOIN people x ON x.person_id = p.id
+            WHERE p.campaign_id = :cid
+              AND ((p.household_id, {", ".join(f"p.{c}" for c in updated)})
+                   IS DISTINCT FROM (x.household_id, {", ".join(f"x.{c}" for c in updated)})
+                   {custom_changed})
+            ORDER BY p.id
+            FOR NO KEY UPDATE OF p
+        )
         UPDATE person p SET household_id = x.household_id,
             {"".join(f"{c} = x.{c}, " for c in updated)} updated_at = now() {set_custom}
-        FROM people x
-        WHERE p.campaign_id = :cid AND p.id = x.person_id
-          AND ((p.household_id, {", ".join(f"p.{c}" for c in updated)})
-               IS DISTINCT FROM (x.household_id, {", ".join(f"x.{c}" for c in updated)})
-               {custom_changed})
+        FROM changed c JOIN people x ON x.person_id = c.id
+        WHERE p.campaign_id = :cid AND p.id = c.id
     """
     insert = f"""
         INSERT INTO person (campaign_id, external_id, household_id, {", ".join(_PERSON_COLUMNS)},
@@ -140,4 +157,4 @@ def people_sql(present: set[str], custom_count: int) -> list[str]:
         SELECT :cid, external_id, household_id, {", ".join(_PERSON_COLUMNS)}, custom_fields
         FROM people WHERE person_id IS NULL
     """
-    return [stage, "ANALYZE people", known, update, insert]
+    return [stage, "ANALYZE people", known, insert, update]
