@@ -63,7 +63,7 @@ async def _contexts(
             .where(col(WalkList.id).in_(list_ids))
             # A list deleted meanwhile: its deletion waits for this sync to commit (the contacts
             # then keep their history with a null list) instead of failing it halfway.
-            .with_for_update(key_share=True)
+            .with_for_update(read=True, key_share=True)  # FOR KEY SHARE: syncs do not queue
         )
     ).all()
     contexts = {row.id: ListContext(built_at=row.created_at) for row in lists}
