@@ -7,25 +7,18 @@ SRID 4326 and comes out through ST_AsGeoJSON, so the database does the serialisi
 import json
 import math
 from dataclasses import dataclass
-from typing import Annotated, Any, Literal, TypedDict
+from typing import Any, Literal, TypedDict
 
 import numpy as np
 import shapely
-from geojson_pydantic import MultiPolygon as GeoJSONMultiPolygon
-from geojson_pydantic import Polygon as GeoJSONPolygon
-from pydantic import Field, TypeAdapter, ValidationError
-from shapely.geometry import MultiPolygon, Polygon, shape
+from shapely.geometry import MultiPolygon, Polygon
 from shapely.geometry.base import BaseGeometry
 from sqlalchemy import ColumnElement, func
-
-from app.errors import validation_errors
 
 SRID = 4326
 GEOJSON = "application/geo+json"
 COORD_DECIMALS = 7  # ~1 cm; more digits are noise
 EARTH_RADIUS_M = 6_371_008.8  # the mean Earth radius (IUGG)
-
-_areal = TypeAdapter(Annotated[GeoJSONPolygon | GeoJSONMultiPolygon, Field(discriminator="type")])
 
 
 class Feature(TypedDict):
@@ -131,6 +124,47 @@ def _repaired(geom: BaseGeometry, reason: str, limits: GeometryLimits) -> BaseGe
     return geom
 
 
+def _ring_array(ring: Any, where: str) -> np.ndarray:
+    """A GeoJSON linear ring as an (n, 2) array of lon/lat, checked as RFC 7946 says."""
+    if not isinstance(ring, list):
+        raise GeometryError(f"a ring must be an array of positions at {where}")
+    if len(ring) < 4:
+        raise GeometryError(f"a ring must have at least 4 items (positions) at {where}")
+    try:
+        array = np.asarray(ring)
+    except ValueError:  # positions of different lengths
+        array = np.empty((0, 0))
+    if array.ndim != 2 or array.dtype.kind not in "iuf" or array.shape[1] not in (2, 3):
+        raise GeometryError(f"positions must be [longitude, latitude] numbers at {where}")
+    if array.shape[1] == 3:
+        raise GeometryError("positions must be [longitude, latitude]; 3D positions are refused")
+    array = array.astype(np.float64, copy=False)
+    check_lon_lat(array[:, 0], array[:, 1])
+    if not np.array_equal(array[0], array[-1]):
+        raise GeometryError(f"a ring must end where it starts at {where}")
+    return array
+
+
+def _polygon_rings(kind: str, coordinates: Any) -> list[list[np.ndarray]]:
+    """The rings of each polygon of a Polygon's or MultiPolygon's coordinates.
+
+    Checked with numpy, not a pydantic model: a schema check of 100k positions holds the GIL
+    for a quarter of a second even in a worker thread, and the event loop with it."""
+    multi = kind == "MultiPolygon"
+    polygons = coordinates if multi else [coordinates]
+    if not isinstance(polygons, list) or not polygons:
+        raise GeometryError(f"invalid {kind}: coordinates must be a non-empty array")
+    out = []
+    for p, rings in enumerate(polygons):
+        where = f"coordinates[{p}]" if multi else "coordinates"
+        if not isinstance(rings, list) or not rings:
+            raise GeometryError(
+                f"invalid {kind}: a polygon must be a non-empty array of rings at {where}"
+            )
+        out.append([_ring_array(ring, f"{where}[{r}]") for r, ring in enumerate(rings)])
+    return out
+
+
 def areal_from_geojson(
     geometry: Any, repair: bool = True, limits: GeometryLimits = DEFAULT_LIMITS
 ) -> MultiPolygon:
@@ -155,17 +189,10 @@ def areal_from_geojson(
         raise GeometryTooComplex(
             f"{vertices} vertices; at most {limits.max_vertices} per geometry (simplify it)"
         )
-    try:
-        _areal.validate_python(geometry)
-    except ValidationError as exc:
-        first = validation_errors(exc.errors())[0]
-        raise GeometryError(f"invalid {kind}: {first['message']} at {first['loc']}") from None
-    with np.errstate(invalid="ignore"):  # NaN coordinates: refused just below, with a reason
-        geom = shape(geometry)
-    if shapely.has_z(geom):
-        raise GeometryError("positions must be [longitude, latitude]; 3D positions are refused")
-    coords = shapely.get_coordinates(geom)
-    check_lon_lat(coords[:, 0], coords[:, 1])
+    polygons = [
+        Polygon(rings[0], rings[1:]) for rings in _polygon_rings(kind, geometry.get("coordinates"))
+    ]
+    geom: BaseGeometry = polygons[0] if kind == "Polygon" else MultiPolygon(polygons)
     if not geom.is_valid:
         reason = shapely.is_valid_reason(geom)
         if not repair:

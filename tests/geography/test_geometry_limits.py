@@ -210,4 +210,4 @@ async def test_the_server_keeps_answering_during_a_hostile_import(
     [rejected] = body["rejected"]
     assert rejected["index"] == 0 and "vertices" in rejected["message"]
     assert len(pings) >= 3
-    assert max(pings) < 0.2, sorted(pings)[-5:]
+    assert max(pings) < 0.2, " ".join(f"{p:.3f}" for p in pings)

@@ -82,6 +82,63 @@ GOOD = precinct_feature("OK", square(-71.1, 42.37))
             "at least 4 items",
             id="a ring of two points",
         ),
+        pytest.param(
+            {
+                "type": "Feature",
+                "geometry": {
+                    "type": "Polygon",
+                    "coordinates": [[[0, 0], [1, 0], [1, 1], [0, 0.5]]],
+                },
+                "properties": {"code": "BAD"},
+            },
+            "must end where it starts",
+            id="a ring not closed",
+        ),
+        pytest.param(
+            {
+                "type": "Feature",
+                "geometry": {
+                    "type": "Polygon",
+                    "coordinates": [[["0", "0"], ["1", "0"], ["1", "1"], ["0", "0"]]],
+                },
+                "properties": {"code": "BAD"},
+            },
+            "numbers",
+            id="positions as strings",
+        ),
+        pytest.param(
+            {
+                "type": "Feature",
+                "geometry": {
+                    "type": "Polygon",
+                    "coordinates": [[[0, 0, 5], [1, 0, 5], [1, 1, 5], [0, 0, 5]]],
+                },
+                "properties": {"code": "BAD"},
+            },
+            "3D",
+            id="3D positions",
+        ),
+        pytest.param(
+            {
+                "type": "Feature",
+                "geometry": {
+                    "type": "Polygon",
+                    "coordinates": [[[0, 0], [1, 0, 2], [1, 1], [0, 0]]],
+                },
+                "properties": {"code": "BAD"},
+            },
+            "longitude, latitude",
+            id="positions of mixed lengths",
+        ),
+        pytest.param(
+            {
+                "type": "Feature",
+                "geometry": {"type": "Polygon", "coordinates": []},
+                "properties": {"code": "BAD"},
+            },
+            "non-empty",
+            id="no rings",
+        ),
     ],
 )
 async def test_a_bad_feature_is_rejected_by_its_index_and_the_rest_kept(
