@@ -136,12 +136,37 @@ def _loc(loc: tuple[Any, ...] | list[Any]) -> str:
     return out
 
 
+def _without_optional_members(errors: Any) -> list[tuple[tuple[Any, ...], str]]:
+    """(loc, message) of each error, with the member tags of optional fields taken out.
+
+    A field that may be left out but not sent as null (`X | SkipJsonSchema[None]`) is a union
+    to pydantic: a bad value fails both members, and each error's loc names the member
+    ("custom_fields", "dict[...]", "score"; "custom_fields", "none"). The client sent neither:
+    the `None` member's error goes, and the other's loc names the field as sent."""
+    optional = {
+        tuple(e["loc"][:-1])
+        for e in errors
+        if e.get("type") == "none_required" and len(e.get("loc", ())) > 1
+    }
+    out = []
+    for e in errors:
+        loc = tuple(e.get("loc", ()))
+        if e.get("type") == "none_required" and loc[:-1] in optional:
+            continue
+        for n in range(len(loc) - 1, 0, -1):
+            if loc[:n] in optional:
+                loc = loc[:n] + loc[n + 1 :]
+                break
+        out.append((loc, str(e.get("msg", "invalid"))))
+    return out
+
+
 def validation_errors(errors: Any) -> list[dict[str, Any]]:
     """Pydantic's errors as {loc, message}; a key the client sent with a NUL or a lone
     surrogate in it is named without them."""
     return [
-        {"loc": _loc(e.get("loc", ())), "message": clean_text(str(e.get("msg", "invalid")))}
-        for e in errors
+        {"loc": _loc(loc), "message": clean_text(message)}
+        for loc, message in _without_optional_members(errors)
     ]
 
 
