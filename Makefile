@@ -72,7 +72,7 @@ stop:
 	@scripts/localdb.sh stop
 
 openapi: .venv/.synced
-	$(PY) -m app.openapi > openapi.yaml
+	$(PY) -m app.contract > openapi.yaml
 
 lint: .venv/.synced
 	.venv/bin/ruff check app tests bench alembic

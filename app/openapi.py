@@ -1,5 +1,5 @@
 """The API contract: the OpenAPI document FastAPI generates, completed with every error an
-operation can answer, and rendered as YAML (`make openapi` writes it to openapi.yaml).
+operation can answer (`app.contract` renders it as YAML: `make openapi` writes openapi.yaml).
 
 FastAPI documents what the endpoints return and a 422 in its own JSON shape. Our errors are all
 `application/problem+json` (`app.errors`), and most of them come from places FastAPI cannot see:
@@ -12,11 +12,9 @@ client generated from the document knows each status and its body.
 """
 
 import copy
-import sys
 from collections.abc import Callable
 from typing import Any
 
-import yaml
 from fastapi import FastAPI
 
 from app.errors import PROBLEM_JSON
@@ -213,20 +211,3 @@ def install(app: FastAPI) -> None:
         return app.openapi_schema
 
     app.openapi = openapi  # type: ignore[method-assign]
-
-
-def document() -> dict[str, Any]:
-    from app.config import Settings
-    from app.main import create_app  # here: app.main installs this module's `install`
-
-    app = create_app(Settings())
-    install(app)  # create_app does it already: a no-op then
-    return app.openapi()
-
-
-def render() -> str:
-    return yaml.safe_dump(document(), sort_keys=False, allow_unicode=True)
-
-
-if __name__ == "__main__":
-    sys.stdout.write(render())

@@ -9,9 +9,9 @@ from alembic.migration import MigrationContext
 from sqlalchemy import Connection
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from app.contract import render
 from app.models import metadata
 from app.models.base import include_object
-from app.openapi import render
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
