@@ -313,7 +313,10 @@ def free_port() -> int:
 def start_server(port: int, log: Path, workers: int = 1) -> subprocess.Popen[bytes]:
     """uvicorn as `make run` starts it, with `workers` processes, without the per-request
     access log."""
-    env = os.environ | {"DATABASE_URL": get_settings().database_url}
+    settings = get_settings()
+    # One key for all the processes (in development each would otherwise make its own, and a
+    # token signed by one would be refused by the others).
+    env = os.environ | {"DATABASE_URL": settings.database_url, "SECRET_KEY": settings.secret_key}
     cmd = [
         sys.executable, "-m", "uvicorn", "app.main:create_app", "--factory",
         "--host", "127.0.0.1", "--port", str(port), "--no-access-log",
