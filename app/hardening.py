@@ -30,6 +30,9 @@ class Hardening(BaseSettings):
     # connection pool's size (DB_POOL_SIZE, doubled by its overflow).
     max_concurrent_requests: int = 32
     admission_wait_s: float = 2.0
+    # TURF_CUT_SECONDS: a turf cut in a request stops after this long (422 on turf_count); it
+    # also stops as soon as its client has gone.
+    turf_cut_seconds: float = 30.0
     # METRICS_TOKEN: GET /metrics answers with `Authorization: Bearer <token>`; unset, it is off.
     metrics_token: str = ""
 

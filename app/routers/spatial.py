@@ -2,8 +2,10 @@
 geometry limits, and reading a large FeatureCollection without freezing the server."""
 
 import asyncio
+import contextlib
 import json
-from typing import Annotated, Any, Literal
+from collections.abc import AsyncIterator
+from typing import Annotated, Any, Literal, Protocol
 
 from fastapi import Depends, Header, Query, Request
 from fastapi.encoders import jsonable_encoder
@@ -115,3 +117,27 @@ def spatial_page(
         return result
     body = jsonable_encoder(page_features(result.results, result.next))
     return JSONResponse(body, media_type=GEOJSON)
+
+
+class Stoppable(Protocol):
+    def cancel(self) -> None: ...
+
+
+@contextlib.asynccontextmanager
+async def stopped_on_disconnect(request: Request, work: Stoppable) -> AsyncIterator[None]:
+    """Within the block, `work.cancel()` is called as soon as the client has gone (a closed
+    tab, a dropped connection). CPU work in a worker thread (a turf cut) is not stopped by
+    the request's cancellation (the server does not cancel a request whose client left), so
+    it would otherwise run to its end for nobody. Once the body has been read, the next
+    message the server gives the request is its client's disconnection."""
+
+    async def watch() -> None:
+        while (await request.receive())["type"] != "http.disconnect":
+            pass
+        work.cancel()
+
+    watcher = asyncio.create_task(watch())
+    try:
+        yield
+    finally:
+        watcher.cancel()

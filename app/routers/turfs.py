@@ -4,11 +4,18 @@ from fastapi import APIRouter, Depends, Request, Response
 
 from app.deps import SessionDep, Staff
 from app.pagination import Page, PageParams, page_params
-from app.routers.spatial import GEOJSON_RESPONSE, AsGeoJSON, Limits, spatial_page
+from app.routers.spatial import (
+    GEOJSON_RESPONSE,
+    AsGeoJSON,
+    Limits,
+    spatial_page,
+    stopped_on_disconnect,
+)
 from app.schemas.common import Id
 from app.schemas.turfs import TurfCutIn, TurfCutOut, TurfDetail, TurfIn, TurfOut
 from app.services.geography import turfs
 from app.services.turf_cut import service as turf_cutting
+from app.services.turf_cut.budget import CutBudget
 
 router = APIRouter(prefix="/turfs", tags=["turfs"])
 
@@ -26,12 +33,19 @@ async def create_turf(session: SessionDep, tenant: Staff, body: TurfIn, limits: 
     responses={200: {"description": "A preview (`save: false`): nothing was written"}},
 )
 async def cut_turfs(
-    session: SessionDep, tenant: Staff, body: TurfCutIn, response: Response, limits: Limits
+    request: Request,
+    session: SessionDep,
+    tenant: Staff,
+    body: TurfCutIn,
+    response: Response,
+    limits: Limits,
 ) -> TurfCutOut:
     """Cut an area (precincts, a drawn polygon or a turf) into `turf_count` turfs, or turfs of
     about `doors_per_turf` doors: balanced by door count, compact, one piece each, covering the
     area without overlap. Saved turfs (201) are ordinary turfs; `save: false` previews (200)."""
-    result = await turf_cutting.cut(session, tenant, body, limits)
+    budget = CutBudget(seconds=request.app.state.hardening.turf_cut_seconds)
+    async with stopped_on_disconnect(request, budget):
+        result = await turf_cutting.cut(session, tenant, body, limits, budget)
     if not body.save:
         response.status_code = 200
     return result

@@ -35,10 +35,6 @@ from app.services.walk_lists.targeting import NEVER_CANVASSED, filter_predicates
 
 _TURF = "SELECT ST_AsBinary(geom) FROM turf WHERE campaign_id = :cid AND id = :id"
 
-# How long a cut may run in a request before it is refused (a city of 21k doors into 200
-# turfs takes about 2 s).
-CUT_SECONDS = 30.0
-
 
 async def _area(
     session: AsyncSession, tenant: Tenant, area: CutArea, limits: GeometryLimits
@@ -86,8 +82,11 @@ async def cut(
     tenant: Tenant,
     data: TurfCutIn,
     limits: GeometryLimits = DEFAULT_LIMITS,
+    budget: CutBudget | None = None,
 ) -> TurfCutOut:
-    """Cut the area into turfs (saved, or a preview), with the figures of the cut."""
+    """Cut the area into turfs (saved, or a preview), with the figures of the cut. `budget`:
+    how long the cut may run, and its off switch (the caller's: the request's time limit, a
+    client that went away); none, no limit."""
     area = await _area(session, tenant, data.area, limits)
     if area.is_empty or area.area == 0:
         raise Unprocessable.on_field("body.area", "the area is empty")
@@ -102,7 +101,7 @@ async def cut(
     lon = np.array([d.lon for d in doors], dtype=float)
     lat = np.array([d.lat for d in doors], dtype=float)
     people = np.array([d.people for d in doors], dtype=np.int64)
-    budget = CutBudget(seconds=CUT_SECONDS)
+    budget = budget or CutBudget()
     try:
         # Layout, assignment and routes are CPU work: keep them off the event loop. A worker
         # thread cannot be interrupted, so a cancelled request (server stopping) cancels the
