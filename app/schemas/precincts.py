@@ -5,7 +5,9 @@ from pydantic import BaseModel, Field
 from app.schemas.common import CheckedAlone, FiniteFloat
 
 # [lon, lat] in WGS 84 (a third coordinate is refused: the feature is rejected)
-Position = Annotated[list[FiniteFloat], Field(min_length=2, max_length=2)]
+Longitude = Annotated[FiniteFloat, Field(ge=-180, le=180)]
+Latitude = Annotated[FiniteFloat, Field(ge=-90, le=90)]
+Position = tuple[Longitude, Latitude]
 Ring = Annotated[list[Position], Field(min_length=4, description="Closed: last = first")]
 
 
