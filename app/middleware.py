@@ -108,6 +108,7 @@ CSP_DOCS = (
     "base-uri 'self'; frame-ancestors 'none'"
 )
 DOCS_PATHS = ("/docs", "/redoc")
+WEB_PATH = "/app"  # the web app (app/web.py)
 
 
 class ResponseGuard:
@@ -128,11 +129,15 @@ class ResponseGuard:
         headers["Referrer-Policy"] = "no-referrer"
         headers["X-Frame-Options"] = "DENY"
         if "content-security-policy" not in headers:
-            html = headers.get("content-type", "").startswith("text/html")
+            # The web app's files by their path: a 304 to a page has no content type, and the
+            # browser applies the 304's policy to the page it kept.
+            page = path.startswith(WEB_PATH) or headers.get("content-type", "").startswith(
+                "text/html"
+            )
             if path.startswith(DOCS_PATHS):
                 headers["Content-Security-Policy"] = CSP_DOCS
             else:
-                headers["Content-Security-Policy"] = CSP_PAGE if html else CSP_API
+                headers["Content-Security-Policy"] = CSP_PAGE if page else CSP_API
         if path.startswith(self.api_prefix) and "cache-control" not in headers:
             headers["Cache-Control"] = "no-store"
         if self.hardening.hsts or scope.get("scheme") == "https":
