@@ -16,7 +16,7 @@ WEB_CONCURRENCY ?= $(shell nproc 2>/dev/null || echo 2)
 LOCAL_ENV = DOORSTEP_ENV=development DATABASE_URL="$(DB_URL)" \
 	SECRET_KEY="$${SECRET_KEY:-$$(cat $(KEY_FILE))}"
 
-.PHONY: help run test stop db migrate demo openapi lint format bench-import bench-walk-list bench-route bench-sheet bench-turf bench-sync bench-jobs faults fuzz clean
+.PHONY: help run test stop db browser migrate demo openapi lint format bench-import bench-walk-list bench-route bench-sheet bench-turf bench-sync bench-jobs faults fuzz clean
 
 help:
 	@echo "make run    serve the API with the demo campaign on http://127.0.0.1:8000"
@@ -65,7 +65,11 @@ run: demo
 		--factory --host 127.0.0.1 --port 8000 --workers $(WEB_CONCURRENCY) \
 		--timeout-graceful-shutdown 20
 
-test: .venv/.synced db
+# The web tests drive Debian's Chromium (installed with apt when missing; CHROMIUM=path skips it).
+browser:
+	@[ -n "$$CHROMIUM" ] || scripts/browser.sh
+
+test: .venv/.synced db browser
 	DATABASE_URL="$(DB_URL)" .venv/bin/pytest $(PYTEST_ARGS)
 
 stop:

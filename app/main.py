@@ -8,6 +8,7 @@ from fastapi import FastAPI
 from fastapi.middleware.gzip import GZipMiddleware
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
+from app import web
 from app.admission import Admission
 from app.config import Settings, api_database_url, get_settings
 from app.db import check_api_role, make_engine, make_sessionmaker
@@ -99,4 +100,5 @@ def create_app(
         app.include_router(module.router, prefix=API_PREFIX)
     app.include_router(audit.router, prefix=API_PREFIX)
     install_contract(app)  # /openapi.json declares every error as problem+json
+    web.install(app)  # the web app under /app/
     return app

@@ -1,0 +1,174 @@
+// The volunteer's app: sign in (account or list code), then the lists to walk.
+// Plain ES modules, no build step; every screen is drawn into <main id="view">.
+
+import { ApiError, forget, myLists, signIn, signOut, token, useListCode } from "./api.js";
+
+const view = document.getElementById("view");
+const signOutButton = document.getElementById("sign-out");
+
+function el(tag, attrs = {}, ...children) {
+  const node = document.createElement(tag);
+  for (const [key, value] of Object.entries(attrs)) {
+    if (key === "class") node.className = value;
+    else if (key.startsWith("on")) node.addEventListener(key.slice(2), value);
+    else node.setAttribute(key, value);
+  }
+  node.append(...children);
+  return node;
+}
+
+function field(label, input) {
+  const id = `f-${input.name}`;
+  input.id = id;
+  return el("div", { class: "field" }, el("label", { for: id }, label), input);
+}
+
+function show(title, ...content) {
+  document.title = `${title} · Doorstep`;
+  view.replaceChildren(el("h2", {}, title), ...content);
+  view.focus();
+}
+
+function errorBox() {
+  return el("p", { class: "error", role: "alert", hidden: "" });
+}
+
+function fail(box, error) {
+  box.textContent = error instanceof ApiError ? error.message : "No connection: try again.";
+  box.hidden = false;
+}
+
+function codeForm(code = "") {
+  const box = errorBox();
+  const codeInput = el("input", { name: "code", autocomplete: "off", required: "", value: code });
+  codeInput.setAttribute("autocapitalize", "characters");
+  const nameInput = el("input", { name: "name", autocomplete: "name", required: "" });
+  const form = el(
+    "form",
+    {
+      class: "card",
+      onsubmit: async (event) => {
+        event.preventDefault();
+        try {
+          await useListCode(codeInput.value.trim(), nameInput.value.trim());
+          go("/app/");
+        } catch (error) {
+          fail(box, error);
+        }
+      },
+    },
+    code ? el("p", {}, "Your list is ready. Tell us who is knocking:") : field("List code", codeInput),
+    field("Your name", nameInput),
+    box,
+    el("button", { type: "submit" }, "Start"),
+  );
+  if (code) {
+    codeInput.type = "hidden";
+    form.prepend(codeInput);
+  }
+  return form;
+}
+
+function signInForm() {
+  const box = errorBox();
+  const email = el("input", { name: "email", type: "email", autocomplete: "username", required: "" });
+  const password = el("input", {
+    name: "password",
+    type: "password",
+    autocomplete: "current-password",
+    required: "",
+  });
+  const campaign = el("input", { name: "campaign", autocomplete: "organization" });
+  return el(
+    "form",
+    {
+      class: "card",
+      onsubmit: async (event) => {
+        event.preventDefault();
+        try {
+          await signIn(email.value.trim(), password.value, campaign.value.trim());
+          go("/app/");
+        } catch (error) {
+          fail(box, error);
+        }
+      },
+    },
+    field("E-mail", email),
+    field("Password", password),
+    field("Campaign (if you have several)", campaign),
+    box,
+    el("button", { type: "submit" }, "Sign in"),
+  );
+}
+
+function entryScreen(notice) {
+  signOutButton.hidden = true;
+  show(
+    "Start canvassing",
+    ...(notice ? [el("p", { class: "notice", role: "status" }, notice)] : []),
+    el("h3", {}, "With a list code"),
+    codeForm(),
+    el("h3", {}, "With an account"),
+    signInForm(),
+  );
+}
+
+function codeScreen(code) {
+  signOutButton.hidden = true;
+  show("Your walk list", codeForm(code));
+}
+
+function listCard(list) {
+  const parts = [`${list.door_count} doors`];
+  if (list.route) {
+    parts.push(`${(list.route.distance_m / 1000).toFixed(1)} km`);
+    parts.push(`about ${Math.round(list.route.minutes)} min`);
+  }
+  return el(
+    "li",
+    { class: "card list" },
+    el("h3", {}, list.name),
+    el("p", { class: "number" }, `List ${list.number}`),
+    el("p", {}, parts.join(" · ")),
+  );
+}
+
+async function listsScreen() {
+  signOutButton.hidden = false;
+  show("My lists", el("p", { role: "status" }, "Loading…"));
+  try {
+    const page = await myLists();
+    const items = page.results.map(listCard);
+    show(
+      "My lists",
+      items.length ? el("ul", { class: "lists" }, ...items) : el("p", {}, "No lists yet."),
+    );
+  } catch (error) {
+    if (error instanceof ApiError && error.status === 401) {
+      forget();
+      entryScreen("Your session has ended: sign in again or enter your list code.");
+      return;
+    }
+    show("My lists", el("p", { class: "error", role: "alert" }, "No connection: try again."));
+  }
+}
+
+function route() {
+  const path = location.pathname;
+  const code = path.match(/^\/app\/go\/([^/]+)\/?$/);
+  if (code) return codeScreen(decodeURIComponent(code[1]));
+  if (token()) return listsScreen();
+  return entryScreen();
+}
+
+function go(path) {
+  history.pushState({}, "", path);
+  route();
+}
+
+signOutButton.addEventListener("click", async () => {
+  await signOut();
+  go("/app/");
+});
+window.addEventListener("popstate", route);
+route();
