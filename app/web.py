@@ -1,7 +1,8 @@
 """The web app (`web/`): static files under /app/, served as they are (no build step).
 
-Pages that the app draws itself (a list code's link `/app/go/<CODE>`) answer the app's shell,
-so a printed QR code or a shared link opens the app, which reads the path.
+Pages that the app draws itself (a list code's link `/app/go/<CODE>`, a list, a door) answer
+the app's shell, so a printed QR code, a shared link or a reload opens the app, which reads the
+path.
 """
 
 from pathlib import Path
@@ -17,7 +18,8 @@ def install(app: FastAPI) -> None:
     shell = WEB / "index.html"
 
     @app.get("/app/go/{code}", include_in_schema=False)
-    async def list_code_link(code: str) -> FileResponse:
+    @app.get("/app/lists/{page:path}", include_in_schema=False)
+    async def app_page() -> FileResponse:
         return FileResponse(shell, media_type="text/html")
 
     app.mount("/app", StaticFiles(directory=WEB, html=True), name="web")

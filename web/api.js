@@ -5,10 +5,11 @@ const API = "/api/v1";
 const TOKEN_KEY = "doorstep.token";
 
 export class ApiError extends Error {
-  constructor(status, problem) {
+  constructor(status, problem, retryAfter = null) {
     super(problem?.detail || problem?.title || `HTTP ${status}`);
     this.status = status;
     this.problem = problem;
+    this.retryAfter = retryAfter; // seconds, from a 503's or a 429's Retry-After
   }
 }
 
@@ -20,8 +21,9 @@ export function forget() {
   localStorage.removeItem(TOKEN_KEY);
 }
 
-async function call(method, path, { json, form } = {}) {
+async function call(method, path, { json, form, etag } = {}) {
   const headers = {};
+  if (etag) headers["If-None-Match"] = etag;
   const saved = token();
   if (saved) headers.Authorization = `Bearer ${saved}`;
   let body;
@@ -31,11 +33,15 @@ async function call(method, path, { json, form } = {}) {
   } else if (form !== undefined) {
     body = new URLSearchParams(form);
   }
-  const response = await fetch(API + path, { method, headers, body });
+  const response = await fetch(API + path, { method, headers, body, cache: "no-store" });
+  if (response.status === 304) return { notModified: true };
   const isJson = (response.headers.get("content-type") || "").includes("json");
   const data = isJson ? await response.json() : null;
-  if (!response.ok) throw new ApiError(response.status, data);
-  return data;
+  if (!response.ok) {
+    const retry = Number(response.headers.get("retry-after")) || null;
+    throw new ApiError(response.status, data, retry);
+  }
+  return etag === undefined ? data : { data, etag: response.headers.get("etag") };
 }
 
 export async function signIn(email, password, campaign) {
@@ -60,3 +66,11 @@ export async function signOut() {
 }
 
 export const myLists = () => call("GET", "/walk_lists?limit=100");
+
+// The phone's copy of a list: `null` when the copy it has (`etag`) is still current.
+export async function walkList(id, etag) {
+  const answer = await call("GET", `/walk_lists/${id}`, { etag: etag || "" });
+  return answer.notModified ? null : answer;
+}
+
+export const syncResults = (results) => call("POST", "/sync", { json: { results } });

@@ -2,41 +2,10 @@
 // Plain ES modules, no build step; every screen is drawn into <main id="view">.
 
 import { ApiError, forget, myLists, signIn, signOut, token, useListCode } from "./api.js";
+import { doorScreen, drain, listScreen, refreshBanner } from "./canvass.js";
+import { el, errorBox, fail, field, show } from "./ui.js";
 
-const view = document.getElementById("view");
 const signOutButton = document.getElementById("sign-out");
-
-function el(tag, attrs = {}, ...children) {
-  const node = document.createElement(tag);
-  for (const [key, value] of Object.entries(attrs)) {
-    if (key === "class") node.className = value;
-    else if (key.startsWith("on")) node.addEventListener(key.slice(2), value);
-    else node.setAttribute(key, value);
-  }
-  node.append(...children);
-  return node;
-}
-
-function field(label, input) {
-  const id = `f-${input.name}`;
-  input.id = id;
-  return el("div", { class: "field" }, el("label", { for: id }, label), input);
-}
-
-function show(title, ...content) {
-  document.title = `${title} · Doorstep`;
-  view.replaceChildren(el("h2", {}, title), ...content);
-  view.focus();
-}
-
-function errorBox() {
-  return el("p", { class: "error", role: "alert", hidden: "" });
-}
-
-function fail(box, error) {
-  box.textContent = error instanceof ApiError ? error.message : "No connection: try again.";
-  box.hidden = false;
-}
 
 function codeForm(code = "") {
   const box = errorBox();
@@ -51,6 +20,7 @@ function codeForm(code = "") {
         event.preventDefault();
         try {
           await useListCode(codeInput.value.trim(), nameInput.value.trim());
+          drain();
           go("/app/");
         } catch (error) {
           fail(box, error);
@@ -87,6 +57,7 @@ function signInForm() {
         event.preventDefault();
         try {
           await signIn(email.value.trim(), password.value, campaign.value.trim());
+          drain();
           go("/app/");
         } catch (error) {
           fail(box, error);
@@ -124,10 +95,14 @@ function listCard(list) {
     parts.push(`${(list.route.distance_m / 1000).toFixed(1)} km`);
     parts.push(`about ${Math.round(list.route.minutes)} min`);
   }
+  const href = `/app/lists/${list.id}`;
   return el(
     "li",
     { class: "card list" },
-    el("h3", {}, list.name),
+    el("h3", {}, el("a", { href, onclick: (event) => {
+      event.preventDefault();
+      go(href);
+    } }, list.name)),
     el("p", { class: "number" }, `List ${list.number}`),
     el("p", {}, parts.join(" · ")),
   );
@@ -153,12 +128,24 @@ async function listsScreen() {
   }
 }
 
-function route() {
+async function route() {
   const path = location.pathname;
   const code = path.match(/^\/app\/go\/([^/]+)\/?$/);
   if (code) return codeScreen(decodeURIComponent(code[1]));
-  if (token()) return listsScreen();
-  return entryScreen();
+  if (!token()) return entryScreen();
+  const door = path.match(/^\/app\/lists\/(\d+)\/doors\/(\d+)\/?$/);
+  const list = path.match(/^\/app\/lists\/(\d+)\/?$/);
+  try {
+    if (door) return await doorScreen(Number(door[1]), Number(door[2]), go);
+    if (list) return await listScreen(Number(list[1]), go);
+  } catch (error) {
+    if (error instanceof ApiError && error.status === 401) {
+      forget();
+      return entryScreen("Your session has ended: sign in again or enter your list code.");
+    }
+    return show("Your list", el("p", { class: "error", role: "alert" }, "No connection: try again."));
+  }
+  return listsScreen();
 }
 
 function go(path) {
@@ -171,4 +158,7 @@ signOutButton.addEventListener("click", async () => {
   go("/app/");
 });
 window.addEventListener("popstate", route);
+if ("serviceWorker" in navigator) navigator.serviceWorker.register("/app/sw.js", { scope: "/app/" });
 route();
+refreshBanner();
+if (token()) drain();
