@@ -38,8 +38,16 @@ async def list_walk_lists(
     session: SessionDep,
     tenant: ListWorkerOrGuest,
     page: Annotated[PageParams, Depends(page_params)],
+    number: Annotated[
+        str | None,
+        Query(
+            pattern=r"^[0-9]{1,9}-[0-9]{1,9}$",
+            description="Only the list with this number, as printed on its sheet (CCCC-NNNN)",
+            examples=["0001-0003"],
+        ),
+    ] = None,
 ) -> Page[WalkListOut]:
-    rows = await serving.list_walk_lists(session, tenant, page)
+    rows = await serving.list_walk_lists(session, tenant, page, number)
     return make_page(request, rows, page, key=lambda w: w.id)
 
 

@@ -374,3 +374,24 @@ async def test_lists_follow_a_walking_route(client: AsyncClient, camp: CampaignF
     # About 9 gaps of 16.4 m along each side, and one crossing (22 m + the 20 m penalty).
     assert 330 < route["distance_m"] < 360
     assert route["minutes"] == round(route["distance_m"] / 75 + 20 * 2, 1)
+
+
+async def test_a_list_is_found_by_the_number_printed_on_its_sheet(
+    client: AsyncClient, camp: CampaignFixture, other: CampaignFixture, walk_list: dict
+) -> None:
+    """Data entry opens a sheet's list by its number; another campaign's same number is theirs."""
+    number = walk_list["number"]
+    found = await client.get(
+        f"{API}/walk_lists", params={"number": number}, headers=camp.data_entry.headers
+    )
+    assert found.status_code == 200, found.text
+    assert [w["id"] for w in found.json()["results"]] == [walk_list["id"]]
+    elsewhere = await client.get(
+        f"{API}/walk_lists", params={"number": number}, headers=other.admin.headers
+    )
+    assert elsewhere.json()["results"] == []
+    malformed = await client.get(
+        f"{API}/walk_lists", params={"number": "12; drop"}, headers=camp.data_entry.headers
+    )
+    assert malformed.status_code == 422
+    assert malformed.json()["errors"][0]["loc"] == "query.number"

@@ -65,14 +65,16 @@ async def get_visible(session: AsyncSession, tenant: Tenant, list_id: int) -> Wa
 
 
 async def list_walk_lists(
-    session: AsyncSession, tenant: Tenant, page: PageParams
+    session: AsyncSession, tenant: Tenant, page: PageParams, number: str | None = None
 ) -> list[WalkListOut]:
-    """A page of the lists the caller may see, by id."""
+    """A page of the lists the caller may see, by id; with `number`, the one printed so."""
     stmt = (
         visible_lists(tenant, tenant_select(tenant, WalkList))
         .order_by(col(WalkList.id))
         .limit(page.limit + 1)
     )
+    if number is not None:
+        stmt = stmt.where(col(WalkList.number) == number)
     if page.after_id is not None:
         stmt = stmt.where(col(WalkList.id) > page.after_id)
     return [summary(w) for w in (await session.execute(stmt)).scalars()]
