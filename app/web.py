@@ -22,4 +22,8 @@ def install(app: FastAPI) -> None:
     async def app_page() -> FileResponse:
         return FileResponse(shell, media_type="text/html")
 
+    @app.get("/app/entry", include_in_schema=False)
+    async def data_entry() -> FileResponse:
+        return FileResponse(WEB / "entry.html", media_type="text/html")
+
     app.mount("/app", StaticFiles(directory=WEB, html=True), name="web")

@@ -74,3 +74,12 @@ export async function walkList(id, etag) {
 }
 
 export const syncResults = (results) => call("POST", "/sync", { json: { results } });
+
+// The list a sheet's printed number names, or null.
+export async function findList(number) {
+  const page = await call("GET", `/walk_lists?number=${encodeURIComponent(number)}`);
+  return page.results[0] || null;
+}
+
+export const paperEntries = (listId, entries, replace) =>
+  call("POST", `/walk_lists/${listId}/paper_entries`, { json: { entries, replace } });

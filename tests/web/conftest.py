@@ -1,7 +1,7 @@
 """The browser harness: a real uvicorn serving the app (and the test database) on a free port
 of 127.0.0.1, and Debian's Chromium driven by Playwright through `executable_path` (Playwright's
 own browser download is neither needed nor possible here). Pages open in a phone-sized,
-touch context. Screenshots go to `test-output/web/`."""
+touch context (the data-entry screen: a desktop one). Screenshots go to `test-output/web/`."""
 
 import asyncio
 import os
@@ -33,6 +33,7 @@ CHROMIUM_ARGS = [
     "--disable-sync",
 ]
 PHONE = {"viewport": {"width": 412, "height": 915}, "is_mobile": True, "has_touch": True}
+DESK = {"viewport": {"width": 1280, "height": 800}}  # the data-entry clerk's screen
 SHOTS = Path(__file__).resolve().parents[2] / "test-output" / "web"
 
 
@@ -86,6 +87,14 @@ async def phone(browser: Browser, live_server: str) -> AsyncIterator[BrowserCont
 @pytest.fixture
 async def page(phone: BrowserContext) -> Page:
     return await phone.new_page()
+
+
+@pytest.fixture
+async def desk_page(browser: Browser, live_server: str) -> AsyncIterator[Page]:
+    """A desktop browser page (data entry), fresh, pointed at the live server."""
+    context = await browser.new_context(base_url=live_server, **DESK)
+    yield await context.new_page()
+    await context.close()
 
 
 async def screenshot(page: Page, name: str) -> None:
