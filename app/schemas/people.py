@@ -10,7 +10,7 @@ from pydantic import (
     StringConstraints,
     field_validator,
 )
-from pydantic.json_schema import SkipJsonSchema
+from pydantic.json_schema import SkipJsonSchema, WithJsonSchema
 
 from app.schemas.common import (
     CleanStr,
@@ -27,10 +27,28 @@ Tag = Annotated[CleanStr, StringConstraints(strip_whitespace=True, min_length=1,
 EARLIEST_BIRTH = date(1900, 1, 1)
 
 
-def _plausible_birth_date(value: date | None) -> date | None:
-    if value is not None and not EARLIEST_BIRTH <= value <= date.today():
-        raise ValueError(f"a birth date from {EARLIEST_BIRTH} to today")
+def _plausible_birth_date(value: date) -> date:
+    if value < EARLIEST_BIRTH:
+        raise ValueError(f"a birth date from {EARLIEST_BIRTH} on")
+    if value > date.today():
+        raise ValueError("a birth date in the future")
     return value
+
+
+# The document says what it can of the range: years 1900-2099 (the future, which moves, is
+# checked by the server alone).
+BirthDate = Annotated[
+    IsoDate,
+    AfterValidator(_plausible_birth_date),
+    WithJsonSchema(
+        {
+            "type": "string",
+            "format": "date",
+            "pattern": "^(19|20)[0-9]{2}-[0-9]{2}-[0-9]{2}$",
+            "description": f"From {EARLIEST_BIRTH} to today",
+        }
+    ),
+]
 
 
 class HouseholdOut(BaseModel):
@@ -84,7 +102,7 @@ class PersonPatch(BaseModel):
     middle_name: OptionalNameStr | None = None
     last_name: NameStr | SkipJsonSchema[None] = None
     suffix: ShortStr | None = None
-    birth_date: Annotated[IsoDate | None, AfterValidator(_plausible_birth_date)] = None
+    birth_date: BirthDate | None = None
     birth_year: int | None = Field(default=None, ge=EARLIEST_BIRTH.year)
     sex: ShortStr | None = None
     party: ShortStr | None = None
