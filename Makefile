@@ -56,6 +56,8 @@ run: demo
 	@echo ""
 	@echo "  API   http://127.0.0.1:8000/api/v1"
 	@echo "  docs  http://127.0.0.1:8000/docs"
+	@echo "  app   http://127.0.0.1:8000/app/       (volunteers' phones)"
+	@echo "  entry http://127.0.0.1:8000/app/entry  (data entry of paper sheets)"
 	@$(LOCAL_ENV) .venv/bin/doorstep demo-logins
 	@echo ""
 	@rm -rf .data/metrics && mkdir -p .data/metrics

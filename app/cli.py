@@ -187,6 +187,7 @@ def demo_logins_cmd() -> None:
     found = _run(work)
     if found is not None:
         typer.echo(f"  list code for walk list {found[0]}: {found[1]}")
+        typer.echo(f"  open it on a phone: http://127.0.0.1:8000/app/go/{found[1]}")
 
 
 @cli.command("worker")
