@@ -1,9 +1,9 @@
 // The volunteer's app: sign in (account or list code), then the lists to walk.
 // Plain ES modules, no build step; every screen is drawn into <main id="view">.
 
-import { ApiError, forget, myLists, signIn, signOut, token, useListCode } from "./api.js";
+import { ApiError, forget, myLists, signOut, token, useListCode } from "./api.js";
 import { doorScreen, drain, listScreen, refreshBanner } from "./canvass.js";
-import { el, errorBox, fail, field, show } from "./ui.js";
+import { el, errorBox, fail, field, show, signInForm } from "./ui.js";
 
 const signOutButton = document.getElementById("sign-out");
 
@@ -39,39 +39,6 @@ function codeForm(code = "") {
   return form;
 }
 
-function signInForm() {
-  const box = errorBox();
-  const email = el("input", { name: "email", type: "email", autocomplete: "username", required: "" });
-  const password = el("input", {
-    name: "password",
-    type: "password",
-    autocomplete: "current-password",
-    required: "",
-  });
-  const campaign = el("input", { name: "campaign", autocomplete: "organization" });
-  return el(
-    "form",
-    {
-      class: "card",
-      onsubmit: async (event) => {
-        event.preventDefault();
-        try {
-          await signIn(email.value.trim(), password.value, campaign.value.trim());
-          drain();
-          go("/app/");
-        } catch (error) {
-          fail(box, error);
-        }
-      },
-    },
-    field("E-mail", email),
-    field("Password", password),
-    field("Campaign (if you have several)", campaign),
-    box,
-    el("button", { type: "submit" }, "Sign in"),
-  );
-}
-
 function entryScreen(notice) {
   signOutButton.hidden = true;
   show(
@@ -80,7 +47,10 @@ function entryScreen(notice) {
     el("h3", {}, "With a list code"),
     codeForm(),
     el("h3", {}, "With an account"),
-    signInForm(),
+    signInForm(() => {
+      drain();
+      go("/app/");
+    }),
   );
 }
 

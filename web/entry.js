@@ -2,8 +2,8 @@
 // Codes are checked against the survey as they are typed; the lines go to paper_entries and
 // each shows its outcome, to correct and send again.
 
-import { ApiError, findList, paperEntries, signIn, signOut, token, walkList } from "./api.js";
-import { el, errorBox, fail, field, show } from "./ui.js";
+import { ApiError, findList, paperEntries, signOut, token, walkList } from "./api.js";
+import { el, errorBox, fail, field, show, signInForm } from "./ui.js";
 
 // The result codes printed on the sheet (app/models/contact.py RESULT_CODES).
 const RESULTS = {
@@ -14,25 +14,10 @@ const signOutButton = document.getElementById("sign-out");
 
 function signInScreen(notice) {
   signOutButton.hidden = true;
-  const box = errorBox();
-  const email = el("input", { name: "email", type: "email", autocomplete: "username", required: true });
-  const password = el("input", { name: "password", type: "password", autocomplete: "current-password", required: true });
-  const campaign = el("input", { name: "campaign" });
   show(
     "Sign in",
     ...(notice ? [el("p", { class: "notice", role: "status" }, notice)] : []),
-    el("form", { class: "card", onsubmit: async (event) => {
-      event.preventDefault();
-      try {
-        await signIn(email.value.trim(), password.value, campaign.value.trim());
-        openScreen();
-      } catch (error) {
-        fail(box, error);
-      }
-    } },
-    field("E-mail", email), field("Password", password),
-    field("Campaign (if you have several)", campaign), box,
-    el("button", { type: "submit" }, "Sign in")),
+    signInForm(openScreen),
   );
 }
 

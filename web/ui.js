@@ -1,6 +1,6 @@
 // Small DOM helpers shared by the screens.
 
-import { ApiError } from "./api.js";
+import { ApiError, signIn } from "./api.js";
 
 const view = document.getElementById("view");
 
@@ -35,4 +35,37 @@ export function errorBox() {
 export function fail(box, error) {
   box.textContent = error instanceof ApiError ? error.message : "No connection: try again.";
   box.hidden = false;
+}
+
+// E-mail, password and (for people in several campaigns) the campaign; `done()` once in.
+export function signInForm(done) {
+  const box = errorBox();
+  const email = el("input", { name: "email", type: "email", autocomplete: "username", required: true });
+  const password = el("input", {
+    name: "password",
+    type: "password",
+    autocomplete: "current-password",
+    required: true,
+  });
+  const campaign = el("input", { name: "campaign", autocomplete: "organization" });
+  return el(
+    "form",
+    {
+      class: "card",
+      onsubmit: async (event) => {
+        event.preventDefault();
+        try {
+          await signIn(email.value.trim(), password.value, campaign.value.trim());
+          done();
+        } catch (error) {
+          fail(box, error);
+        }
+      },
+    },
+    field("E-mail", email),
+    field("Password", password),
+    field("Campaign (if you have several)", campaign),
+    box,
+    el("button", { type: "submit" }, "Sign in"),
+  );
 }
