@@ -1,5 +1,6 @@
 """create_app(): settings, database, logging, error handlers, middleware, routers."""
 
+import gc
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -62,6 +63,10 @@ def create_app(
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
         configure_logging(logging.INFO)
         await check_api_role(factory, settings)  # refuses an owner, superuser, BYPASSRLS role
+        # What start-up made (modules, the app) lives as long as the process: out of the
+        # collector's sight, so that a full collection, which holds the interpreter (and the
+        # event loop) while it runs, scans only what requests make: 140 ms -> a few ms.
+        gc.freeze()
         yield
         if engine is not None:
             metrics.POOLS.forget(engine)
