@@ -2,7 +2,7 @@
 // Plain ES modules, no build step; every screen is drawn into <main id="view">.
 
 import { ApiError, forget, myLists, signOut, token, useListCode } from "./api.js";
-import { doorScreen, drain, listScreen, refreshBanner } from "./canvass.js";
+import { doorScreen, drain, listScreen, onChange, refreshBanner } from "./canvass.js";
 import { el, errorBox, fail, field, show, signInForm } from "./ui.js";
 
 const signOutButton = document.getElementById("sign-out");
@@ -131,4 +131,11 @@ window.addEventListener("popstate", route);
 if ("serviceWorker" in navigator) navigator.serviceWorker.register("/app/sw.js", { scope: "/app/" });
 route();
 refreshBanner();
+// A token that has ended (expired, revoked, signed out elsewhere) while results wait: the
+// outbox stays, and the volunteer is asked to come back in; the outbox drains after.
+onChange((state) => {
+  if (state !== "signed-out" || !token()) return;
+  forget();
+  entryScreen("Your list code or session has ended. Your results are kept on this phone: enter a new code or sign in to send them.");
+});
 if (token()) drain();

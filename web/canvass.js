@@ -242,4 +242,4 @@ export async function doorScreen(listId, householdId, go) {
   );
 }
 
-export { drain };
+export { drain, onChange };

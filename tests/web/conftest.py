@@ -34,7 +34,6 @@ CHROMIUM_ARGS = [
 ]
 PHONE = {"viewport": {"width": 412, "height": 915}, "is_mobile": True, "has_touch": True}
 DESK = {"viewport": {"width": 1280, "height": 800}}  # the data-entry clerk's screen
-SHOTS = Path(__file__).resolve().parents[2] / "test-output" / "web"
 
 
 def _free_port() -> int:
@@ -95,8 +94,3 @@ async def desk_page(browser: Browser, live_server: str) -> AsyncIterator[Page]:
     context = await browser.new_context(base_url=live_server, **DESK)
     yield await context.new_page()
     await context.close()
-
-
-async def screenshot(page: Page, name: str) -> None:
-    SHOTS.mkdir(parents=True, exist_ok=True)
-    await page.screenshot(path=str(SHOTS / f"{name}.png"), full_page=True)

@@ -14,7 +14,7 @@ from tests.builders import (
     send_sync,
     sync_item,
 )
-from tests.web.conftest import screenshot
+from tests.web.steps import screenshot
 
 
 async def test_a_clerk_types_a_sheet_corrects_a_line_and_replaces_one(

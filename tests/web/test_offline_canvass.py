@@ -8,28 +8,7 @@ import httpx
 from playwright.async_api import BrowserContext, Page, Route, expect
 
 from tests.builders import API, CampaignFixture, build_assigned_list, create_list_code
-from tests.web.conftest import screenshot
-
-
-async def knock_not_home(page: Page) -> None:
-    await page.locator("li.next a.door").click()
-    whole_door = page.get_by_role("group", name="Whole door")
-    await whole_door.get_by_role("button", name="Not home").click()
-    await expect(page.locator("ol.stops")).to_be_visible()
-
-
-async def knock_and_talk(page: Page, support: str, shot: str | None = None) -> None:
-    """The next door: its first person talked, and answered questions 1 to 3."""
-    await page.locator("li.next a.door").click()
-    person = page.locator("section.person").first
-    await person.get_by_role("button", name="Talked").click()
-    await person.get_by_role("button", name=support).click()
-    await person.get_by_role("button", name="Yes", exact=True).click()
-    await person.get_by_role("button", name="Housing").click()
-    if shot:
-        await screenshot(page, shot)
-    await page.get_by_role("button", name="Save and next door").click()
-    await expect(page.locator("ol.stops")).to_be_visible()
+from tests.web.steps import knock_and_talk, knock_not_home, screenshot
 
 
 async def test_knocks_made_offline_survive_a_reload_and_are_stored_once(

@@ -10,7 +10,7 @@ from tests.builders import (
     build_assigned_list,
     create_list_code,
 )
-from tests.web.conftest import screenshot
+from tests.web.steps import screenshot
 
 
 async def test_a_list_code_link_asks_only_a_name_and_opens_the_list(
