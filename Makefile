@@ -67,9 +67,16 @@ run: demo
 		--factory --host 127.0.0.1 --port 8000 --workers $(WEB_CONCURRENCY) \
 		--timeout-graceful-shutdown 20
 
-# The web tests drive Debian's Chromium (installed with apt when missing; CHROMIUM=path skips it).
-browser:
+# The web tests drive Debian's Chromium (installed with apt when missing; CHROMIUM=path skips it)
+# and check each screen with axe-core (npm, pinned by package-lock.json; Node.js from apt when
+# missing).
+browser: node_modules/.installed
 	@[ -n "$$CHROMIUM" ] || scripts/browser.sh
+
+node_modules/.installed: package.json package-lock.json
+	@command -v npm >/dev/null 2>&1 || scripts/browser.sh --node
+	npm ci --ignore-scripts --no-audit --no-fund --silent
+	@touch $@
 
 test: .venv/.synced db browser
 	DATABASE_URL="$(DB_URL)" .venv/bin/pytest $(PYTEST_ARGS)

@@ -31,3 +31,31 @@ async def knock_and_talk(page: Page, support: str, shot: str | None = None) -> N
         await screenshot(page, shot)
     await page.get_by_role("button", name="Save and next door").click()
     await expect(page.locator("ol.stops")).to_be_visible()
+
+
+AXE = Path(__file__).resolve().parents[2] / "node_modules" / "axe-core" / "axe.min.js"
+# What a thumb must be able to hit: buttons, links that open a door or a list, text fields.
+TARGETS = "button, a.door, .list h3 a, input:not([type=checkbox]):not([type=hidden]), textarea"
+
+
+async def accessibility_problems(page: Page) -> list[str]:
+    """axe-core's serious and critical violations on the page, and targets under 44x44 px.
+    (The page's context must bypass CSP: axe is injected as an inline script.)"""
+    await page.add_script_tag(path=str(AXE))
+    found = await page.evaluate(
+        """async () => (await axe.run(document, {resultTypes: ['violations']})).violations
+            .filter(v => v.impact === 'serious' || v.impact === 'critical')
+            .map(v => `${v.id} (${v.impact}): `
+                + v.nodes.map(n => n.target.join(' ')).join(', '))"""
+    )
+    small = await page.evaluate(
+        """(selector) => [...document.querySelectorAll(selector)]
+            .filter(e => e.offsetParent !== null)
+            .map(e => [e, e.getBoundingClientRect()])
+            .filter(([, r]) => r.width < 44 || r.height < 44)
+            .map(([e, r]) => `${e.tagName.toLowerCase()}`
+                + ` "${(e.textContent || e.name || '').trim()}"`
+                + ` ${Math.round(r.width)}x${Math.round(r.height)}`)""",
+        TARGETS,
+    )
+    return [*found, *(f"target under 44 px: {s}" for s in small)]
