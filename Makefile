@@ -16,14 +16,14 @@ WEB_CONCURRENCY ?= $(shell nproc 2>/dev/null || echo 2)
 LOCAL_ENV = DOORSTEP_ENV=development DATABASE_URL="$(DB_URL)" \
 	SECRET_KEY="$${SECRET_KEY:-$$(cat $(KEY_FILE))}"
 
-.PHONY: help run test stop db browser migrate demo openapi lint format bench-import bench-walk-list bench-route bench-sheet bench-turf bench-sync bench-jobs faults fuzz clean
+.PHONY: help run test stop db browser migrate demo openapi lint format bench-import bench-walk-list bench-route bench-sheet bench-turf bench-sync bench-jobs bench-web faults fuzz clean
 
 help:
 	@echo "make run    serve the API with the demo campaign on http://127.0.0.1:8000"
 	@echo "make test   run the test suite"
 	@echo "make stop   stop the local database"
 	@echo "make openapi | lint | format | fuzz | faults"
-	@echo "make bench-import | bench-walk-list | bench-route | bench-sheet | bench-turf | bench-sync | bench-jobs"
+	@echo "make bench-import | bench-walk-list | bench-route | bench-sheet | bench-turf | bench-sync | bench-jobs | bench-web"
 
 $(UV):
 	python3 -m venv .tools
@@ -110,6 +110,9 @@ bench-turf: .venv/.synced db
 
 bench-sync: .venv/.synced db
 	DOORSTEP_ENV=development DATABASE_URL="$(DB_URL)" $(PY) bench/sync_load.py $(BENCH_ARGS)
+
+bench-web: .venv/.synced db browser
+	DOORSTEP_ENV=development DATABASE_URL="$(DB_URL)" $(PY) bench/web_render.py $(BENCH_ARGS)
 
 bench-jobs: .venv/.synced db
 	DOORSTEP_ENV=development DATABASE_URL="$(DB_URL)" $(PY) bench/jobs.py $(BENCH_ARGS)
