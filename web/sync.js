@@ -7,6 +7,7 @@ import { settle, waiting } from "./store.js";
 const BATCH = 100;
 const MAX_WAIT_MS = 60_000;
 let running = null;
+let again = false;
 let delay = 1_000;
 let timer = null;
 const listeners = new Set();
@@ -32,14 +33,21 @@ async function drainOnce() {
 }
 
 export function drain() {
-  // one drain at a time; a call meanwhile is served by the running one
-  if (running) return running;
+  // one drain at a time; a call meanwhile (a knock saved while a batch was on its way) runs
+  // another drain once this one has ended well, so that nothing saved meanwhile waits for the
+  // next knock (after a failure, the backoff's timer runs the next one)
+  if (running) {
+    again = true;
+    return running;
+  }
+  again = false;
   clearTimeout(timer);
   running = (async () => {
     try {
       const state = await drainOnce();
       delay = 1_000;
       await changed(state);
+      if (again) setTimeout(drain, 0); // after `running` is cleared below
       return state;
     } catch (error) {
       if (error instanceof ApiError && error.status === 401) {
