@@ -12,6 +12,15 @@ async def screenshot(page: Page, name: str) -> None:
     await page.screenshot(path=str(SHOTS / f"{name}.png"), full_page=True)
 
 
+async def open_list_by_code(page: Page, code: str, list_name: str) -> None:
+    """A volunteer follows a list code's link, gives their name and opens the list."""
+    await page.goto(f"/app/go/{code}")
+    await page.get_by_label("Your name").fill("Robin Door")
+    await page.get_by_role("button", name="Start").click()
+    await page.get_by_role("link", name=list_name).click()
+    await expect(page.locator("li.next")).to_have_count(1)
+
+
 async def knock_not_home(page: Page) -> None:
     await page.locator("li.next a.door").click()
     whole_door = page.get_by_role("group", name="Whole door")

@@ -8,7 +8,7 @@ import httpx
 from playwright.async_api import BrowserContext, Page, Route, expect
 
 from tests.builders import API, CampaignFixture, build_assigned_list, create_list_code
-from tests.web.steps import knock_and_talk, knock_not_home, screenshot
+from tests.web.steps import knock_and_talk, knock_not_home, open_list_by_code, screenshot
 
 
 async def test_knocks_made_offline_survive_a_reload_and_are_stored_once(
@@ -17,11 +17,7 @@ async def test_knocks_made_offline_survive_a_reload_and_are_stored_once(
     assigned = await build_assigned_list(live_client, live_camp)
     list_id = assigned.walk_list["id"]
     code = await create_list_code(live_client, live_camp, list_id)
-    await page.goto(f"/app/go/{code['code']}")
-    await page.get_by_label("Your name").fill("Robin Door")
-    await page.get_by_role("button", name="Start").click()
-    await page.get_by_role("link", name=assigned.walk_list["name"]).click()
-    await expect(page.locator("li.next")).to_have_count(1)
+    await open_list_by_code(page, code["code"], assigned.walk_list["name"])
     await page.evaluate("navigator.serviceWorker.ready.then(() => true)")
 
     await phone.set_offline(True)

@@ -5,7 +5,7 @@ import httpx
 from playwright.async_api import BrowserContext, Page, expect
 
 from tests.builders import API, CampaignFixture, build_assigned_list, create_list_code
-from tests.web.steps import knock_not_home
+from tests.web.steps import knock_not_home, open_list_by_code
 
 
 async def test_a_revoked_code_keeps_the_outbox_until_a_new_code_is_entered(
@@ -15,11 +15,7 @@ async def test_a_revoked_code_keeps_the_outbox_until_a_new_code_is_entered(
     list_id = assigned.walk_list["id"]
     organizer = live_camp.organizer.headers
     first = await create_list_code(live_client, live_camp, list_id)
-    await page.goto(f"/app/go/{first['code']}")
-    await page.get_by_label("Your name").fill("Robin Door")
-    await page.get_by_role("button", name="Start").click()
-    await page.get_by_role("link", name=assigned.walk_list["name"]).click()
-    await expect(page.locator("li.next")).to_have_count(1)
+    await open_list_by_code(page, first["code"], assigned.walk_list["name"])
 
     await phone.set_offline(True)
     await knock_not_home(page)
