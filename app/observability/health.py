@@ -11,6 +11,8 @@ monitoring, not for clients.
 
 import hmac
 import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from functools import lru_cache
 from pathlib import Path
 
@@ -19,6 +21,7 @@ from alembic.script import ScriptDirectory
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse, Response
 from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.errors import NotFound, Unauthorized
 from app.observability import metrics
@@ -50,15 +53,22 @@ def _not_ready(reason: str) -> JSONResponse:
     )
 
 
+@asynccontextmanager
+async def _bounded_session(request: Request) -> AsyncIterator[AsyncSession]:
+    """A session whose statements give up after READY_TIMEOUT_S: a check must answer, not hang
+    on a database that does not."""
+    async with request.app.state.sessionmaker() as session:
+        await session.execute(
+            text("SELECT set_config('statement_timeout', :t, true)"),
+            {"t": f"{int(READY_TIMEOUT_S * 1000)}ms"},
+        )
+        yield session
+
+
 @router.get("/readyz", include_in_schema=False)
 async def readyz(request: Request) -> Response:
-    factory = request.app.state.sessionmaker
     try:
-        async with factory() as session:
-            await session.execute(
-                text("SELECT set_config('statement_timeout', :t, true)"),
-                {"t": f"{int(READY_TIMEOUT_S * 1000)}ms"},
-            )
+        async with _bounded_session(request) as session:
             rows = await session.execute(text("SELECT version_num FROM alembic_version"))
             versions = frozenset(rows.scalars().all())
     except Exception as exc:  # any failure to reach or read the database: not ready
@@ -72,11 +82,7 @@ async def readyz(request: Request) -> Response:
 async def _queue_snapshot(request: Request) -> metrics.QueueSnapshot | None:
     """The job queue now; None (and the rest of the metrics anyway) when the database fails."""
     try:
-        async with request.app.state.sessionmaker() as session:
-            await session.execute(
-                text("SELECT set_config('statement_timeout', :t, true)"),
-                {"t": f"{int(READY_TIMEOUT_S * 1000)}ms"},
-            )
+        async with _bounded_session(request) as session:
             rows = (await session.execute(text(metrics.QUEUE_STATE))).all()
     except Exception as exc:  # the metrics must not fail with the database
         log.warning("job queue not read for /metrics: %s", type(exc).__name__)
