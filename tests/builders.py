@@ -91,6 +91,11 @@ async def login(
     )
 
 
+def app_client(app: Any) -> httpx.AsyncClient:
+    """An HTTP client of the app itself (ASGI, in this process): `async with app_client(app)`."""
+    return httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://test")
+
+
 def bearer(response: httpx.Response) -> dict[str, str]:
     """The headers carrying the token of a successful login."""
     assert response.status_code == 200, response.text

@@ -47,6 +47,7 @@ from tests.builders import (
     Member,
     ScratchDatabase,
     alembic_config,
+    app_client,
     build_assigned_list,
     build_campaign_world,
 )
@@ -229,8 +230,7 @@ async def client(
     settings: Settings, sessionmaker: async_sessionmaker[Any]
 ) -> AsyncIterator[httpx.AsyncClient]:
     app = create_app(settings, sessionmaker)
-    transport = httpx.ASGITransport(app=app)
-    async with httpx.AsyncClient(transport=transport, base_url="http://test") as c:
+    async with app_client(app) as c:
         yield c
 
 
@@ -330,9 +330,7 @@ async def live_client(
     settings: Settings, live_sessionmaker: async_sessionmaker[Any]
 ) -> AsyncIterator[httpx.AsyncClient]:
     app = create_app(settings, live_sessionmaker)
-    async with httpx.AsyncClient(
-        transport=httpx.ASGITransport(app=app), base_url="http://test"
-    ) as c:
+    async with app_client(app) as c:
         yield c
 
 

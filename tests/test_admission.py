@@ -13,7 +13,14 @@ from app.config import Settings
 from app.hardening import Hardening
 from app.main import create_app
 from app.observability.metrics import REGISTRY
-from tests.builders import API, CampaignFixture, build_assigned_list, send_sync, sync_item
+from tests.builders import (
+    API,
+    CampaignFixture,
+    app_client,
+    build_assigned_list,
+    send_sync,
+    sync_item,
+)
 
 
 def _shed() -> float:
@@ -35,9 +42,7 @@ async def test_past_its_limit_the_api_answers_503_and_keeps_what_it_admitted(
     dsn = make_url(database_url).set(drivername="postgresql").render_as_string(False)
     blocker = await asyncpg.connect(dsn)
     before = _shed()
-    async with httpx.AsyncClient(
-        transport=httpx.ASGITransport(app=app), base_url="http://test"
-    ) as client:
+    async with app_client(app) as client:
         try:
             held = blocker.transaction()
             await held.start()  # the sync will wait for this person's row

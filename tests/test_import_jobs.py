@@ -10,6 +10,7 @@ from sqlalchemy.ext.asyncio import async_sessionmaker
 
 from app.config import Settings
 from app.main import create_app
+from tests.builders import app_client
 from tests.conftest import CampaignFixture
 
 
@@ -18,7 +19,7 @@ async def spooling_client(
     settings: Settings, sessionmaker: async_sessionmaker[Any], tmp_path: Path
 ) -> httpx.AsyncClient:
     app = create_app(settings.model_copy(update={"import_dir": str(tmp_path)}), sessionmaker)
-    return httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://test")
+    return app_client(app)
 
 
 def multipart(filename: bytes, content: bytes) -> tuple[bytes, str]:

@@ -14,7 +14,7 @@ from app.hardening import Hardening
 from app.logs import JsonFormatter
 from app.main import create_app
 from app.observability.health import migration_heads
-from tests.builders import AssignedList, CampaignFixture, sync_item
+from tests.builders import AssignedList, CampaignFixture, app_client, sync_item
 
 
 async def test_healthz_answers_without_credentials(client: httpx.AsyncClient) -> None:
@@ -46,9 +46,7 @@ async def test_readyz_is_503_when_the_database_does_not_answer(settings: Setting
         update={"database_url": "postgresql+asyncpg://doorstep@127.0.0.1:9/nowhere"}
     )
     app = create_app(unreachable)
-    async with httpx.AsyncClient(
-        transport=httpx.ASGITransport(app=app), base_url="http://test"
-    ) as c:
+    async with app_client(app) as c:
         answer = await c.get("/readyz")
     assert answer.status_code == 503
     assert answer.headers["retry-after"] == "5"
@@ -56,7 +54,7 @@ async def test_readyz_is_503_when_the_database_does_not_answer(settings: Setting
 
 def _app_with_metrics(settings: Settings, sessionmaker: object, token: str) -> httpx.AsyncClient:
     app = create_app(settings, sessionmaker, Hardening(metrics_token=token))  # type: ignore[arg-type]
-    return httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://test")
+    return app_client(app)
 
 
 async def test_metrics_are_off_without_a_token(client: httpx.AsyncClient) -> None:
@@ -156,9 +154,7 @@ async def test_an_unreachable_database_is_503_with_retry_after_not_500(
         update={"database_url": "postgresql+asyncpg://doorstep@127.0.0.1:9/nowhere"}
     )
     app = create_app(unreachable)
-    async with httpx.AsyncClient(
-        transport=httpx.ASGITransport(app=app), base_url="http://test"
-    ) as c:
+    async with app_client(app) as c:
         answer = await c.post(
             "/api/v1/auth/token",
             data={"username": "a@b.test", "password": "pw", "campaign": "alpha"},

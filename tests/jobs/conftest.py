@@ -18,7 +18,7 @@ from sqlalchemy.ext.asyncio import async_sessionmaker
 from app.config import DEV_API_ROLE, Settings
 from app.jobs.worker import run_worker
 from app.main import create_app
-from tests.builders import CampaignFixture
+from tests.builders import CampaignFixture, app_client
 from tests.conftest import make_campaign
 
 
@@ -54,9 +54,7 @@ async def jobs_client(
 ) -> AsyncIterator[httpx.AsyncClient]:
     """An API process whose imports go to the queue (committed, as in production)."""
     app = create_app(job_settings, live_sessionmaker)
-    async with httpx.AsyncClient(
-        transport=httpx.ASGITransport(app=app), base_url="http://test"
-    ) as client:
+    async with app_client(app) as client:
         yield client
 
 

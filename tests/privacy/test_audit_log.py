@@ -5,7 +5,7 @@ paged and filtered; nobody rewrites it."""
 import json
 
 import pytest
-from httpx import ASGITransport, AsyncClient
+from httpx import AsyncClient
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncConnection, async_sessionmaker
 
@@ -19,6 +19,7 @@ from tests.builders import (
     API,
     AssignedList,
     CampaignFixture,
+    app_client,
     create_list_code,
     list_code_headers,
     run_import,
@@ -236,7 +237,7 @@ async def test_an_entry_commits_or_rolls_back_with_its_request(
     async def read(session: SessionDep, tenant: Staff) -> None:
         await audit.record(session, tenant, "person.read", "person", [2])
 
-    async with AsyncClient(transport=ASGITransport(app=app), base_url="http://test") as c:
+    async with app_client(app) as c:
         failed = await c.get("/test/read_then_fail", headers=camp.admin.headers)
         worked = await c.get("/test/read", headers=camp.admin.headers)
     assert (failed.status_code, worked.status_code) == (409, 200)

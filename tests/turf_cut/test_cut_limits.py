@@ -13,7 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from app.config import Settings
 from app.hardening import Hardening
 from app.main import create_app
-from tests.builders import API, CampaignFixture, square
+from tests.builders import API, CampaignFixture, app_client, square
 
 # A drawn area of about 4 x 3 km, and 20,000 doors in it: cut into 800 turfs, the cut takes
 # far longer than the test waits.
@@ -38,9 +38,7 @@ async def test_a_cut_over_its_time_setting_is_refused_naming_turf_count(
 ) -> None:
     await scatter_doors(connection, camp, 2_000)
     app = create_app(settings, sessionmaker, Hardening(turf_cut_seconds=0.0))
-    async with httpx.AsyncClient(
-        transport=httpx.ASGITransport(app=app), base_url="http://test"
-    ) as c:
+    async with app_client(app) as c:
         body = {"area": {"geometry": AREA}, "turf_count": 20, "save": False}
         answer = await c.post(f"{API}/turfs/cut", json=body, headers=camp.organizer.headers)
     assert answer.status_code == 422, answer.text
