@@ -81,21 +81,12 @@ function listCard(list) {
 async function listsScreen() {
   signOutButton.hidden = false;
   show("My lists", el("p", { role: "status" }, "Loading…"));
-  try {
-    const page = await myLists();
-    const items = page.results.map(listCard);
-    show(
-      "My lists",
-      items.length ? el("ul", { class: "lists" }, ...items) : el("p", {}, "No lists yet."),
-    );
-  } catch (error) {
-    if (error instanceof ApiError && error.status === 401) {
-      forget();
-      entryScreen("Your session has ended: sign in again or enter your list code.");
-      return;
-    }
-    show("My lists", el("p", { class: "error", role: "alert" }, "No connection: try again."));
-  }
+  const page = await myLists();
+  const items = page.results.map(listCard);
+  show(
+    "My lists",
+    items.length ? el("ul", { class: "lists" }, ...items) : el("p", {}, "No lists yet."),
+  );
 }
 
 async function route() {
@@ -105,17 +96,18 @@ async function route() {
   if (!token()) return entryScreen();
   const door = path.match(/^\/app\/lists\/(\d+)\/doors\/(\d+)\/?$/);
   const list = path.match(/^\/app\/lists\/(\d+)\/?$/);
+  // Every screen that reads the API: an ended session asks the volunteer in again
   try {
     if (door) return await doorScreen(Number(door[1]), Number(door[2]), go);
     if (list) return await listScreen(Number(list[1]), go);
+    return await listsScreen();
   } catch (error) {
     if (error instanceof ApiError && error.status === 401) {
       forget();
       return entryScreen("Your session has ended: sign in again or enter your list code.");
     }
-    return show("Your list", el("p", { class: "error", role: "alert" }, "No connection: try again."));
+    return show("Doorstep", el("p", { class: "error", role: "alert" }, "No connection: try again."));
   }
-  return listsScreen();
 }
 
 function go(path) {
